@@ -1,0 +1,423 @@
+"""Run settings as pydantic models: the one source of truth for the CLI, the app's forms and files.
+
+This module imports neither torch nor any UI library, so the app can validate a form field the
+moment it is typed without waiting for `import torch`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+
+class Algorithm(StrEnum):
+    """The seven algorithms of the seed notes, by their CLI names."""
+
+    BGD = "bgd"
+    SGD = "sgd"
+    MBGD = "mbgd"
+    MOMENTUM = "momentum"
+    ADAGRAD = "adagrad"
+    RMSPROP = "rmsprop"
+    ADAM = "adam"
+
+
+class Implementation(StrEnum):
+    TORCH = "torch"  # torch.optim does the update
+    SCRATCH = "scratch"  # the update rule written out by hand, as the seed teaches
+
+
+class Init(StrEnum):
+    ZEROS = "zeros"
+    NORMAL = "normal"
+
+
+class Rule(StrEnum):
+    """Update rules; an algorithm is a rule plus a batching mode."""
+
+    PLAIN = "plain"
+    MOMENTUM = "momentum"
+    ADAGRAD = "adagrad"
+    RMSPROP = "rmsprop"
+    ADAM = "adam"
+
+
+FULL_BATCH = "full"
+BatchSize = int | Literal["full"]
+
+# --- value checks with messages a person understands -------------------------------------
+
+
+def _number(value: Any) -> Any:
+    """Accept numbers and numeric strings; refuse anything else in plain words."""
+    if isinstance(value, bool):
+        raise ValueError(f"must be a number, got {value!r}")
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            raise ValueError(f"must be a number, got {value!r}") from None
+    return value
+
+
+def _whole(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError(f"must be a whole number, got {value!r}")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            raise ValueError(f"must be a whole number, got {value!r}") from None
+    if not isinstance(value, int):
+        raise ValueError(f"must be a whole number, got {value!r}")
+    return value
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError(f"must be a finite number, got {value}")
+    return value
+
+
+def _positive(value: float) -> float:
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"must be a finite number greater than 0, got {value}")
+    return value
+
+
+def _non_negative(value: float) -> float:
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"must be a finite number >= 0, got {value}")
+    return value
+
+
+def _fraction(value: float) -> float:
+    if not (0 <= value < 1):  # also refuses NaN
+        raise ValueError(f"must be in [0, 1) (0 allowed, 1 not), got {value}")
+    return value
+
+
+def _at_least(minimum: int):
+    def check(value: int) -> int:
+        if value < minimum:
+            raise ValueError(f"must be a whole number >= {minimum}, got {value}")
+        return value
+
+    return check
+
+
+def _batch_size(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().lower() == FULL_BATCH:
+        return FULL_BATCH
+    try:
+        size = _whole(value)
+    except ValueError:
+        raise ValueError(f"must be a whole number >= 1 or 'full', got {value!r}") from None
+    if size < 1:
+        raise ValueError(f"must be a whole number >= 1 or 'full', got {size}")
+    return size
+
+
+Finite = Annotated[float, BeforeValidator(_number), AfterValidator(_finite)]
+Positive = Annotated[float, BeforeValidator(_number), AfterValidator(_positive)]
+NonNegative = Annotated[float, BeforeValidator(_number), AfterValidator(_non_negative)]
+Fraction = Annotated[float, BeforeValidator(_number), AfterValidator(_fraction)]
+Seed = Annotated[int, BeforeValidator(_whole), AfterValidator(_at_least(0))]
+Batch = Annotated[BatchSize, BeforeValidator(_batch_size)]
+
+
+def _count(minimum: int):
+    return Annotated[int, BeforeValidator(_whole), AfterValidator(_at_least(minimum))]
+
+
+# --- algorithm presets ---------------------------------------------------------------------
+
+HYPERPARAMETERS = ("lr", "momentum", "alpha", "beta1", "beta2", "eps", "weight_decay")
+
+
+class Preset(BaseModel):
+    """What an algorithm is: its update rule, and defaults that converge on the default data."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule: Rule
+    summary: str
+    defaults: dict[str, float]
+    batch_size: BatchSize
+    epochs: int
+
+    @property
+    def hyperparameters(self) -> tuple[str, ...]:
+        """The hyperparameters this algorithm uses, in display order."""
+        return tuple(name for name in HYPERPARAMETERS if name in self.defaults)
+
+
+PRESETS: dict[Algorithm, Preset] = {
+    Algorithm.BGD: Preset(
+        rule=Rule.PLAIN,
+        summary="batch gradient descent: every step uses the whole training set",
+        defaults={"lr": 0.1, "weight_decay": 0.0},
+        batch_size=FULL_BATCH,
+        epochs=100,
+    ),
+    Algorithm.SGD: Preset(
+        rule=Rule.PLAIN,
+        summary="stochastic gradient descent: every step uses one random sample",
+        defaults={"lr": 0.01, "weight_decay": 0.0},
+        batch_size=1,
+        epochs=5,
+    ),
+    Algorithm.MBGD: Preset(
+        rule=Rule.PLAIN,
+        summary="mini-batch gradient descent: every step uses a small random batch",
+        defaults={"lr": 0.05, "weight_decay": 0.0},
+        batch_size=32,
+        epochs=20,
+    ),
+    Algorithm.MOMENTUM: Preset(
+        rule=Rule.MOMENTUM,
+        summary="momentum: steps follow a decaying sum of past gradients",
+        defaults={"lr": 0.01, "momentum": 0.9, "weight_decay": 0.0},
+        batch_size=32,
+        epochs=20,
+    ),
+    Algorithm.ADAGRAD: Preset(
+        rule=Rule.ADAGRAD,
+        summary="AdaGrad: each parameter's step shrinks with its summed squared gradients",
+        defaults={"lr": 0.5, "eps": 1e-10, "weight_decay": 0.0},
+        batch_size=32,
+        epochs=20,
+    ),
+    Algorithm.RMSPROP: Preset(
+        rule=Rule.RMSPROP,
+        summary="RMSProp: like AdaGrad, but squared gradients are averaged, not summed",
+        defaults={"lr": 0.01, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0},
+        batch_size=32,
+        epochs=20,
+    ),
+    Algorithm.ADAM: Preset(
+        rule=Rule.ADAM,
+        summary="Adam: momentum and RMSProp together, with bias correction",
+        defaults={"lr": 0.02, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
+        batch_size=32,
+        epochs=20,
+    ),
+}
+
+
+class OptimizerConfig(BaseModel):
+    """How to descend: the algorithm and its hyperparameters.
+
+    Fields left out take the chosen algorithm's preset; a hyperparameter the algorithm does not use
+    is refused rather than silently ignored.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    algorithm: Algorithm = Algorithm.BGD
+    """Which of the seven algorithms to run."""
+    implementation: Implementation = Implementation.TORCH
+    """`torch` uses torch.optim; `scratch` writes the update out by hand."""
+    lr: Positive = Field(default=None, description="learning rate: the size of each step")
+    momentum: Fraction | None = Field(default=None, description="momentum: how much of the last step to keep")
+    alpha: Fraction | None = Field(default=None, description="RMSProp's decay of the mean squared gradient")
+    beta1: Fraction | None = Field(default=None, description="Adam's decay of the mean gradient (m)")
+    beta2: Fraction | None = Field(default=None, description="Adam's decay of the mean squared gradient (v)")
+    eps: Positive | None = Field(default=None, description="added to the denominator to avoid dividing by 0")
+    weight_decay: NonNegative = Field(default=None, description="L2 penalty added to every gradient")
+    batch_size: Batch = Field(default=None, description="samples per step: a whole number or 'full'")
+    epochs: _count(1) = Field(default=None, description="passes over the training set")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_from_preset(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = {key: value for key, value in data.items() if value is not None}
+        try:
+            algorithm = Algorithm(data.get("algorithm", Algorithm.BGD))
+        except ValueError:
+            return data  # the field validator reports the unknown name
+        preset = PRESETS[algorithm]
+        for name, value in preset.defaults.items():
+            data.setdefault(name, value)
+        data.setdefault("batch_size", preset.batch_size)
+        data.setdefault("epochs", preset.epochs)
+        return data
+
+    @field_validator(*HYPERPARAMETERS)
+    @classmethod
+    def _belongs_to_algorithm(cls, value: float | None, info: ValidationInfo) -> float | None:
+        algorithm = info.data.get("algorithm")
+        if value is None or algorithm is None:
+            return value
+        preset = PRESETS[algorithm]
+        if info.field_name not in preset.defaults:
+            used = ", ".join(preset.hyperparameters)
+            raise ValueError(f"does not apply to {algorithm.value} (it uses {used})")
+        return value
+
+    @property
+    def preset(self) -> Preset:
+        return PRESETS[self.algorithm]
+
+    @property
+    def rule(self) -> Rule:
+        return self.preset.rule
+
+    def hyperparameters(self) -> dict[str, float]:
+        """The hyperparameters this algorithm uses, with their values."""
+        return {name: getattr(self, name) for name in self.preset.hyperparameters}
+
+    def describe(self) -> str:
+        """A short human label, e.g. `adam lr=0.02 beta1=0.9 ...`."""
+        parts = [f"{name}={value:g}" for name, value in self.hyperparameters().items()]
+        return " ".join([self.algorithm.value, *parts, f"batch={self.batch_size}"])
+
+
+SYNTHETIC = "synthetic"
+
+
+def _features(value: Any) -> Any:
+    if isinstance(value, str):
+        value = [name.strip() for name in value.split(",")]
+    if isinstance(value, list):
+        if any(not isinstance(name, str) or not name for name in value):
+            raise ValueError("must be column names separated by commas, with none empty")
+        duplicates = sorted({name for name in value if value.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"names a column twice: {', '.join(duplicates)}")
+    return value
+
+
+class DataConfig(BaseModel):
+    """Where the training data comes from: seeded synthetic data, or a CSV file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    source: str = Field(default=SYNTHETIC, min_length=1)
+    """`synthetic`, or the path of a CSV file with a header row."""
+    target: str | None = None
+    """CSV: the column to predict (default: the last column)."""
+    features: Annotated[list[str] | None, BeforeValidator(_features)] = None
+    """CSV: the feature columns (default: every column but the target)."""
+    standardize: bool | None = None
+    """Scale features to zero mean and unit (population) std; default: on for CSV, off for synthetic."""
+    val_fraction: Fraction = 0.2
+    """Share of the rows held out for validation."""
+    samples: _count(2) = 1000
+    """Synthetic: number of rows."""
+    dims: _count(1) = 1
+    """Synthetic: number of features."""
+    noise: NonNegative = 0.5
+    """Synthetic: standard deviation of the Gaussian noise added to y."""
+    true_weights: list[Finite] | None = None
+    """Synthetic: the weights of y = Xw + b + noise (default: 3.0, then seeded draws)."""
+    true_bias: Finite = 0.8
+    """Synthetic: the bias b (default 0.8, the seed's y = 3x + 0.8)."""
+    seed: Seed = 0
+    """Seed of the synthetic data and of the train/validation split."""
+
+    @property
+    def is_synthetic(self) -> bool:
+        return self.source == SYNTHETIC
+
+    @property
+    def standardized(self) -> bool:
+        return (not self.is_synthetic) if self.standardize is None else self.standardize
+
+    @model_validator(mode="after")
+    def _fields_match_source(self) -> DataConfig:
+        if self.is_synthetic:
+            wrong = [name for name in ("target", "features") if getattr(self, name) is not None]
+            if wrong:
+                raise ValueError(f"{wrong[0]} only applies to CSV data, not to synthetic data")
+            if self.true_weights is not None and len(self.true_weights) != self.dims:
+                raise ValueError(
+                    f"true_weights has {len(self.true_weights)} values but dims is {self.dims}"
+                )
+        else:
+            wrong = [n for n in ("samples", "dims", "noise", "true_weights", "true_bias") if n in self.model_fields_set]
+            if wrong:
+                raise ValueError(f"{wrong[0]} only applies to synthetic data, not to a CSV file")
+            if self.target is not None and self.features and self.target in self.features:
+                raise ValueError(f"the target column {self.target!r} cannot also be a feature")
+        return self
+
+
+_DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+
+def _device(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip().lower()
+        if not _DEVICE.match(value):
+            raise ValueError(f"must be auto, cpu, cuda, cuda:N or mps, got {value!r}")
+    return value
+
+
+class RunConfig(BaseModel):
+    """Everything one training run needs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig)
+    data: DataConfig = Field(default_factory=DataConfig)
+    seed: Seed = 0
+    """Seed of the initial parameters and of the order batches are drawn in."""
+    init: Init = Init.NORMAL
+    """Initial parameters: all zeros, or seeded draws from N(0, 1)."""
+    device: Annotated[str, BeforeValidator(_device)] = "auto"
+    """auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps."""
+    max_steps: _count(1) | None = None
+    """Stop after this many steps even if epochs remain."""
+    log_every: _count(1) = 1
+    """Write a metrics line every this many steps."""
+
+
+def explain(error: ValidationError, names: dict[str, str] | None = None) -> list[str]:
+    """Turn a pydantic error into plain lines: `<name>: <what is wrong>`.
+
+    `names` maps a field path such as `optimizer.lr` to what the person knows it as (a CLI flag,
+    a form label); unmapped paths are shown as they are.
+    """
+    names = names or {}
+    lines = []
+    for item in error.errors():
+        path = ".".join(str(part) for part in item["loc"] if not isinstance(part, int))
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "enum":
+            message = f"must be one of {item['ctx']['expected']}, got {item['input']!r}"
+        elif item["type"] == "extra_forbidden":
+            message = "is not a setting"
+        names_a_field = path in names or path.rsplit(".", 1)[-1] in _FIELD_NAMES
+        if names_a_field or item["type"] == "extra_forbidden":
+            lines.append(f"{names.get(path, path)}: {message}")
+        else:  # a check across fields: its message names them, so name them as the person knows them
+            prefix = f"{path}." if path else ""
+            for field_path, label in names.items():
+                if field_path.startswith(prefix) and "." not in field_path[len(prefix):]:
+                    message = re.sub(rf"\b{re.escape(field_path[len(prefix):])}\b", label, message)
+            lines.append(message)
+    return lines
+
+
+_FIELD_NAMES = {
+    name for model in (OptimizerConfig, DataConfig, RunConfig) for name in model.model_fields
+} - {"optimizer", "data"}
