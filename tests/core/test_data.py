@@ -1,0 +1,140 @@
+"""Synthetic data, CSV loading, splitting and standardization, and every CSV error."""
+
+import numpy as np
+import pytest
+
+from tui_trainer.core.config import DataConfig
+from tui_trainer.core.data import load_dataset, synthetic_true_weights
+from tui_trainer.core.errors import DataError
+
+
+def write(tmp_path, text, name="data.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def csv_config(path, **values):
+    return DataConfig(source=path, **values)
+
+
+def test_synthetic_data_follows_the_true_line_and_is_seeded():
+    config = DataConfig(samples=4000, dims=3, noise=0.1, true_bias=-1.5, val_fraction=0)
+    data = load_dataset(config)
+    assert data.x_train.shape == (4000, 3) and data.y_train.shape == (4000, 1)
+    assert data.x_train.dtype == np.float32
+    residual = data.y_train - data.x_train @ np.array(data.true_weights, dtype=np.float32).reshape(-1, 1) - data.true_bias
+    assert abs(residual.std() - 0.1) < 0.01 and abs(residual.mean()) < 0.01
+    again = load_dataset(config)
+    assert np.array_equal(data.x_train, again.x_train) and np.array_equal(data.y_train, again.y_train)
+    other = load_dataset(config.model_copy(update={"seed": 1}))
+    assert not np.array_equal(data.x_train, other.x_train)
+
+
+def test_synthetic_true_values_are_reported_and_settable():
+    default = load_dataset(DataConfig())
+    assert default.true_weights == (3.0,) and default.true_bias == 0.8
+    assert default.feature_means is None  # synthetic data is not standardized by default
+    assert synthetic_true_weights(DataConfig(dims=3))[0] == 3.0
+    given = load_dataset(DataConfig(dims=2, true_weights=[1.5, -2], true_bias=0))
+    assert given.true_weights == (1.5, -2.0) and given.true_bias == 0.0
+
+
+def test_validation_split_sizes_and_disjointness():
+    data = load_dataset(DataConfig(samples=100, val_fraction=0.25))
+    assert (data.n_train, data.n_val) == (75, 25)
+    rows = {tuple(r) for r in np.hstack([data.x_train, data.y_train])}
+    assert not rows & {tuple(r) for r in np.hstack([data.x_val, data.y_val])}
+    assert load_dataset(DataConfig(samples=100, val_fraction=0)).n_val == 0
+
+
+def test_csv_defaults_target_last_column_and_standardizes(tmp_path):
+    path = write(tmp_path, "a,b,price\n1,10,3\n2,20,5\n3,30,7\n4,40,9\n")
+    data = load_dataset(csv_config(path, val_fraction=0))
+    assert data.feature_names == ("a", "b") and data.target_name == "price"
+    assert data.feature_means == pytest.approx((2.5, 25.0))
+    assert data.feature_stds == pytest.approx((np.std([1, 2, 3, 4]), np.std([10, 20, 30, 40])))
+    assert data.x_train.mean(axis=0) == pytest.approx([0, 0], abs=1e-6)
+    assert data.x_train.std(axis=0) == pytest.approx([1, 1], abs=1e-6)
+    assert sorted(data.y_train.ravel().tolist()) == [3, 5, 7, 9]  # the target is never scaled
+    assert data.true_weights is None and data.true_bias is None
+
+
+def test_csv_target_features_and_no_standardize(tmp_path):
+    path = write(tmp_path, "name,y,x1,x2\nann,1,2,3\nbob,4,5,6\ncid,7,8,9\n")
+    data = load_dataset(csv_config(path, target="y", features=["x2"], standardize=False, val_fraction=0))
+    assert data.feature_names == ("x2",) and data.target_name == "y"
+    assert sorted(data.x_train.ravel().tolist()) == [3, 6, 9]
+    assert data.feature_means is None
+
+
+def test_standardization_uses_training_rows_only(tmp_path):
+    rows = "\n".join(f"{i},{2 * i}" for i in range(10))
+    data = load_dataset(csv_config(write(tmp_path, "x,y\n" + rows + "\n"), val_fraction=0.3))
+    assert data.n_val == 3
+    assert data.x_train.mean() == pytest.approx(0, abs=1e-6)
+    raw_train = data.x_train * data.feature_stds[0] + data.feature_means[0]
+    assert data.feature_means[0] == pytest.approx(float(raw_train.mean()), abs=1e-4)
+
+
+def test_constant_column_keeps_its_scale(tmp_path):
+    data = load_dataset(csv_config(write(tmp_path, "c,x,y\n5,1,1\n5,2,2\n5,3,3\n"), val_fraction=0))
+    assert data.feature_stds[0] == 1.0
+    assert np.all(data.x_train[:, 0] == 0)
+
+
+def test_quoted_cells_bom_and_blank_lines_are_fine(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_bytes('\ufeff"x","y"\n"1","2"\n\n3,4\n'.encode("utf-8"))
+    data = load_dataset(csv_config(str(path), val_fraction=0, standardize=False))
+    assert data.feature_names == ("x",) and sorted(data.x_train.ravel().tolist()) == [1, 3]
+
+
+@pytest.mark.parametrize(
+    "text, settings, expected",
+    [
+        ("x,y\n1,2\nabc,3\n", {}, "row 2, column 'x': 'abc' is not a number"),
+        ("x,y\n1,2\n3,\n", {}, "row 2, column 'y' is empty"),
+        ("x,y\n1,2\n3, \n", {}, "row 2, column 'y' is empty"),
+        ("x,y\n1,2\nnan,3\n", {}, "row 2, column 'x': 'nan' is not a finite number"),
+        ("x,y\n1,inf\n2,3\n", {}, "row 1, column 'y': 'inf' is not a finite number"),
+        ("x,y\n1,2\n", {}, "has 1 data row(s); at least 2 are needed"),
+        ("x,y\n", {}, "has 0 data row(s); at least 2 are needed"),
+        ("", {}, "is empty; it needs a header row and at least 2 data rows"),
+        ("x,y\n1,2\n3,4,5\n", {}, "row 2 has 3 cells but the header has 2"),
+        ("x,y\n1,2\n3,4\n", {"target": "price"}, "no column 'price' (the target); the columns are: x, y"),
+        ("x,y\n1,2\n3,4\n", {"features": ["z"]}, "no column 'z' (the feature); the columns are: x, y"),
+        ("y\n1\n2\n", {}, "has one column; it needs a target and at least one feature"),
+        ("x,x,y\n1,2,3\n4,5,6\n", {}, "the header names column 'x' more than once"),
+        ("x,,y\n1,2,3\n4,5,6\n", {}, "the header row has an empty column name (column 2)"),
+    ],
+)
+def test_csv_problems_name_file_row_and_column(tmp_path, text, settings, expected):
+    path = write(tmp_path, text)
+    with pytest.raises(DataError) as caught:
+        load_dataset(csv_config(path, **settings))
+    assert str(caught.value).startswith(f"{path}: {expected}")
+
+
+def test_missing_file_folder_and_binary_file(tmp_path):
+    with pytest.raises(DataError, match="no such file"):
+        load_dataset(csv_config(str(tmp_path / "nope.csv")))
+    with pytest.raises(DataError, match="is a folder"):
+        load_dataset(csv_config(str(tmp_path)))
+    binary = tmp_path / "bin.csv"
+    binary.write_bytes(b"x,y\n\xff\xfe,1\n")
+    with pytest.raises(DataError, match="is not UTF-8 text"):
+        load_dataset(csv_config(str(binary)))
+
+
+def test_text_columns_outside_the_features_are_ignored_but_named_when_used(tmp_path):
+    path = write(tmp_path, "name,x,y\nann,1,2\nbob,2,4\ncid,3,6\n")
+    assert load_dataset(csv_config(path, features=["x"], val_fraction=0)).dims == 1
+    with pytest.raises(DataError, match=r"row 1, column 'name': 'ann' is not a number"):
+        load_dataset(csv_config(path))
+
+
+def test_split_leaving_no_training_rows_is_refused(tmp_path):
+    path = write(tmp_path, "x,y\n1,2\n3,4\n")
+    with pytest.raises(DataError, match=r"leaves 1 training row\(s\) of 2; at least 2 are needed"):
+        load_dataset(csv_config(path, val_fraction=0.5))

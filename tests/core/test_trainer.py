@@ -1,0 +1,238 @@
+"""The loop: events, control, determinism, divergence."""
+
+import json
+import math
+import threading
+
+import pytest
+import torch
+
+from tui_trainer.core.config import RunConfig
+from tui_trainer.core.control import RunControl
+from tui_trainer.core.events import (
+    EpochEnded,
+    RunFinished,
+    RunStarted,
+    RunState,
+    Snapshot,
+    StateChanged,
+    StepLosses,
+)
+from tui_trainer.core.trainer import BatchOrder, Trainer
+
+from .helpers import all_finite, config
+
+
+def run(cfg, **kwargs):
+    events = []
+    trainer = Trainer(cfg, sink=events.append, **kwargs)
+    return trainer, trainer.run(), events
+
+
+def of(events, kind):
+    return [event for event in events if isinstance(event, kind)]
+
+
+def step_losses(events):
+    return [(e.first_step + i, loss) for e in of(events, StepLosses) for i, loss in enumerate(e.losses)]
+
+
+def test_events_tell_the_whole_run_in_order():
+    cfg = config("mbgd", batch_size=64, epochs=4)  # 320 training rows: 5 steps an epoch
+    trainer, summary, events = run(cfg)
+    assert isinstance(events[0], RunStarted) and isinstance(events[-1], RunFinished)
+    started = events[0]
+    assert (started.steps_per_epoch, started.total_steps, started.n_train, started.n_val) == (5, 20, 320, 80)
+    assert started.initial.step == 0 and started.initial.grad_weights is None
+    assert [e.state for e in of(events, StateChanged)] == [RunState.RUNNING, RunState.DONE]
+    assert [s for s, _ in step_losses(events)] == list(range(1, 21))
+    epochs = of(events, EpochEnded)
+    assert [(e.epoch, e.step) for e in epochs] == [(1, 5), (2, 10), (3, 15), (4, 20)]
+    assert all(e.val_loss is not None and e.val_loss > 0 for e in epochs)
+    # every StepLosses belongs to one epoch
+    for event in of(events, StepLosses):
+        last = event.first_step + len(event.losses) - 1
+        assert (event.first_step - 1) // 5 == (last - 1) // 5 == event.epoch - 1
+    assert summary.steps == 20 and summary.epochs == 4 and summary.state is RunState.DONE
+    assert events[-1].summary == summary
+
+
+def test_epoch_train_loss_is_the_batch_weighted_mean_of_its_batch_losses():
+    cfg = config("mbgd", batch_size=150, epochs=2)  # 320 rows: batches of 150, 150, 20
+    _, _, events = run(cfg)
+    losses = dict(step_losses(events))
+    first = of(events, EpochEnded)[0]
+    expected = (150 * losses[1] + 150 * losses[2] + 20 * losses[3]) / 320
+    assert first.train_loss == pytest.approx(expected, rel=1e-9)
+
+
+def test_no_validation_split_means_no_validation_loss():
+    cfg = config("bgd", data={"samples": 100, "val_fraction": 0}, epochs=3)
+    _, summary, events = run(cfg)
+    assert all(e.val_loss is None for e in of(events, EpochEnded)) and summary.val_loss is None
+
+
+def test_final_loss_is_the_whole_training_set_loss_and_near_optimal():
+    trainer, summary, _ = run(config("bgd", epochs=200))
+    direct = ((trainer.x @ trainer.model.weight.detach().T + trainer.model.bias.detach() - trainer.y) ** 2).mean()
+    assert summary.final_loss == pytest.approx(direct.item(), rel=1e-6)
+    assert summary.final_loss == pytest.approx(summary.optimal_loss, rel=1e-4)
+
+
+@pytest.mark.parametrize("algorithm", ["sgd", "adam"])
+def test_same_seed_same_result_bit_for_bit_whatever_the_chunking(algorithm):
+    cfg = config(algorithm, epochs=2)
+    _, first, events_a = run(cfg)
+    _, second, events_b = run(cfg, chunk_seconds=0.0001)  # very different chunk boundaries
+    assert step_losses(events_a) == step_losses(events_b)
+    assert (first.weights, first.bias) == (second.weights, second.bias)
+    _, other, _ = run(cfg.model_copy(update={"seed": 1}))
+    assert other.weights != first.weights
+
+
+def test_max_steps_ends_the_run_early():
+    _, summary, _ = run(config("sgd", epochs=10).model_copy(update={"max_steps": 37}))
+    assert summary.steps == 37 and summary.epochs == 0 and summary.state is RunState.DONE
+
+
+def test_batch_order_visits_every_row_once_an_epoch_and_is_seeded():
+    order = BatchOrder(rows=10, batch_size=4, seed=7, device=torch.device("cpu"))
+    assert order.steps_per_epoch == 3 and [order.batch_rows(s) for s in range(3)] == [4, 4, 2]
+    epoch0 = torch.cat([order.indices(s) for s in range(3)])
+    epoch1 = torch.cat([order.indices(s) for s in range(3, 6)])
+    assert sorted(epoch0.tolist()) == list(range(10)) == sorted(epoch1.tolist())
+    assert epoch0.tolist() != epoch1.tolist()
+    again = BatchOrder(rows=10, batch_size=4, seed=7, device=torch.device("cpu"))
+    assert torch.equal(torch.cat([again.indices(s) for s in range(3)]), epoch0)
+    full = BatchOrder(rows=10, batch_size="full", seed=7, device=torch.device("cpu"))
+    assert full.indices(5) is None and full.steps_per_epoch == 1
+    assert BatchOrder(rows=10, batch_size=50, seed=7, device=torch.device("cpu")).full
+
+
+def test_snapshot_reports_parameters_gradients_state_and_autograd_facts():
+    trainer, _, events = run(config("adam", epochs=1))
+    snapshot = trainer.snapshot()
+    assert snapshot.weights == trainer.model.weight.detach().reshape(-1).tolist()
+    assert snapshot.grad_weights == trainer.model.weight.grad.reshape(-1).tolist()
+    assert set(snapshot.state) == {"m", "v"} and len(snapshot.state["m"][0]) == 3
+    assert snapshot.grad_fn == "MseLossBackward0"
+    assert snapshot.requires_grad == {"weight": True, "bias": True, "x": False, "y": False}
+
+
+# --- control -----------------------------------------------------------------------------
+
+
+class Recorder:
+    """Collects events from the trainer's thread and lets the test wait for one."""
+
+    def __init__(self):
+        self.events = []
+        self.arrived = threading.Condition()
+
+    def __call__(self, event):
+        with self.arrived:
+            self.events.append(event)
+            self.arrived.notify_all()
+
+    def wait_for(self, predicate, timeout=10):
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: any(predicate(e) for e in self.events), timeout), "event never came"
+
+
+def paused(event):
+    return isinstance(event, StateChanged) and event.state is RunState.PAUSED
+
+
+def start(cfg, control, recorder):
+    trainer = Trainer(cfg, sink=recorder, control=control)
+    thread = threading.Thread(target=trainer.run, daemon=True)
+    thread.start()
+    return trainer, thread
+
+
+def test_pause_single_step_live_lr_and_resume():
+    control, recorder = RunControl(paused=True), Recorder()
+    trainer, thread = start(config("bgd", epochs=50), control, recorder)
+    recorder.wait_for(paused)
+    assert trainer.step == 0
+    before = trainer.snapshot()
+    control.set_lr(0.05)
+    control.step()
+    recorder.wait_for(lambda e: isinstance(e, Snapshot) and e.step == 1)
+    assert trainer.step == 1
+    stepped = of(recorder.events, StepLosses)
+    assert [(e.first_step, e.lr) for e in stepped] == [(1, 0.05)]
+    after = trainer.snapshot()  # plain GD: w1 = w0 - lr * grad
+    expected = [w - 0.05 * g for w, g in zip(before.weights, after.grad_weights)]
+    assert after.weights == pytest.approx(expected, rel=1e-6)
+    control.step(3)
+    recorder.wait_for(lambda e: isinstance(e, Snapshot) and e.step == 4)
+    control.resume()
+    thread.join(10)
+    assert trainer.state is RunState.DONE and trainer.step == 50
+    states = [e.state for e in of(recorder.events, StateChanged)]
+    assert states == [RunState.PAUSED, RunState.RUNNING, RunState.DONE]
+
+
+def test_pause_while_running_then_stop():
+    control, recorder = RunControl(), Recorder()
+    trainer, thread = start(config("sgd", epochs=1000), control, recorder)
+    recorder.wait_for(lambda e: isinstance(e, StepLosses) and e.first_step > 100)
+    control.pause()
+    recorder.wait_for(paused)
+    held = trainer.step
+    assert not thread.join(0.2) and trainer.step == held  # nothing moves while paused
+    control.stop()
+    thread.join(10)
+    summary = of(recorder.events, RunFinished)[0].summary
+    assert summary.state is RunState.STOPPED and summary.interrupted and summary.steps == held
+
+
+def test_live_lr_change_while_running_takes_effect():
+    control, recorder = RunControl(), Recorder()
+    trainer, thread = start(config("sgd", epochs=1000), control, recorder)
+    recorder.wait_for(lambda e: isinstance(e, StepLosses))
+    control.set_lr(0.001)
+    recorder.wait_for(lambda e: isinstance(e, StepLosses) and e.lr == 0.001)
+    control.stop()
+    thread.join(10)
+    assert trainer.stepper.lr == 0.001 and trainer.summary().lr == 0.001
+
+
+def test_control_refuses_a_bad_learning_rate():
+    control = RunControl()
+    for bad in (0, -1, math.inf, math.nan):
+        with pytest.raises(ValueError, match="learning rate"):
+            control.set_lr(bad)
+
+
+# --- divergence ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("algorithm, lr", [("bgd", 5.0), ("sgd", 3.0), ("momentum", 2.0)])
+def test_divergence_stops_with_the_last_finite_parameters(algorithm, lr):
+    # no validation split, so only the training loss and the parameters can break
+    cfg = config(algorithm, lr=lr, epochs=500, data={"samples": 400, "dims": 3, "noise": 0.3, "val_fraction": 0})
+    trainer, summary, events = run(cfg)
+    assert summary.state is RunState.DIVERGED and summary.diverged and not summary.interrupted
+    assert 0 < summary.steps < trainer.total_steps
+    assert "stopped being finite" in summary.message
+    assert all_finite(events)
+    assert all(math.isfinite(w) for w in summary.weights) and math.isfinite(summary.bias)
+    # the kept parameters are exactly those of a run stopped at that step
+    _, exact, _ = run(cfg.model_copy(update={"max_steps": summary.steps}))
+    assert (exact.weights, exact.bias) == (summary.weights, summary.bias)
+    # and the step after them is the one that breaks
+    rows = trainer.order.indices(summary.steps)
+    x, y = (trainer.x, trainer.y) if rows is None else (trainer.x[rows], trainer.y[rows])
+    loss = trainer.stepper.step(x, y)
+    params = torch.cat([trainer.model.weight.detach().reshape(-1), trainer.model.bias.detach()])
+    assert not (torch.isfinite(loss) and torch.isfinite(params).all())
+    assert [s.state for s in of(events, StateChanged)][-1] is RunState.DIVERGED
+
+
+def test_a_validation_loss_that_overflows_also_counts_as_divergence():
+    _, summary, events = run(config("bgd", lr=5.0, epochs=500))
+    assert summary.state is RunState.DIVERGED and "validation loss stopped being finite" in summary.message
+    assert all_finite(events)
+    json.dumps(summary.to_dict(), allow_nan=False)  # raises on NaN or Infinity

@@ -1,0 +1,137 @@
+"""What a run tells its observers. Plain picklable dataclasses of Python numbers: they cross a
+process boundary to the app, and nothing in them is a tensor or can be NaN or infinite."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any, Callable
+
+
+class RunState(StrEnum):
+    IDLE = "IDLE"
+    RUNNING = "RUNNING"
+    PAUSED = "PAUSED"
+    DONE = "DONE"
+    DIVERGED = "DIVERGED"
+    STOPPED = "STOPPED"  # stopped by the person (stop, reset, Ctrl-C) before the last epoch
+    ERROR = "ERROR"
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """Parameters, their gradients and the optimizer's state after `step` steps."""
+
+    step: int
+    epoch: int
+    lr: float
+    weights: list[float]
+    bias: float
+    grad_weights: list[float] | None  # None before the first backward
+    grad_bias: float | None
+    # optimizer state by name (velocity, sum_sq, mean_sq, m, v): (per weight, for the bias)
+    state: dict[str, tuple[list[float], float]] = field(default_factory=dict)
+    loss: float | None = None  # the last batch loss
+    grad_fn: str | None = None  # the last loss's grad_fn, e.g. MseLossBackward0
+    requires_grad: dict[str, bool] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class RunStarted:
+    algorithm: str
+    implementation: str
+    description: str  # algorithm and hyperparameters, for a title
+    device: str  # e.g. "cpu" or "cuda:0 (NVIDIA H200, 1.2/139.8 GiB)"
+    data: str
+    n_train: int
+    n_val: int
+    feature_names: list[str]
+    target_name: str
+    steps_per_epoch: int
+    total_steps: int
+    epochs: int
+    optimal_weights: list[float]
+    optimal_bias: float
+    optimal_loss: float
+    true_weights: list[float] | None
+    true_bias: float | None
+    feature_means: list[float] | None
+    feature_stds: list[float] | None
+    initial: Snapshot
+
+
+@dataclass(slots=True)
+class StepLosses:
+    """Batch losses of consecutive steps of one epoch: losses[i] belongs to step first_step + i."""
+
+    first_step: int  # 1-based
+    epoch: int  # 1-based
+    losses: list[float]
+    lr: float
+    elapsed: list[float]  # seconds of training (pauses excluded) when each step finished
+
+
+@dataclass(slots=True)
+class EpochEnded:
+    epoch: int
+    step: int
+    train_loss: float  # mean of the epoch's batch losses, weighted by batch size
+    val_loss: float | None
+
+
+@dataclass(slots=True)
+class StateChanged:
+    state: RunState
+    message: str = ""
+
+
+@dataclass(slots=True)
+class RunSummary:
+    algorithm: str
+    implementation: str
+    device: str
+    state: RunState
+    steps: int
+    epochs: int
+    final_loss: float | None
+    val_loss: float | None
+    optimal_loss: float
+    weights: list[float]
+    bias: float
+    optimal_weights: list[float]
+    optimal_bias: float
+    true_weights: list[float] | None
+    true_bias: float | None
+    feature_names: list[str]
+    feature_means: list[float] | None
+    feature_stds: list[float] | None
+    lr: float
+    diverged: bool
+    interrupted: bool
+    steps_per_s: float
+    seconds: float
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: every non-finite float becomes None."""
+        return _finite_only(asdict(self))
+
+
+@dataclass(slots=True)
+class RunFinished:
+    summary: RunSummary
+
+
+Event = RunStarted | StepLosses | EpochEnded | StateChanged | Snapshot | RunFinished
+EventSink = Callable[[Event], None]
+
+
+def _finite_only(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite_only(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_only(item) for item in value]
+    return value
