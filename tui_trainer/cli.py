@@ -1,0 +1,144 @@
+"""Command line: `tui-trainer train ...` runs headless; `tui-trainer [flags]` opens the app.
+
+Flags map onto the pydantic settings in core.config, which validate them and supply the help text,
+so the CLI, the app's forms and config files share one definition. Nothing heavy (torch, Textual)
+is imported until the command that needs it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from pydantic import BaseModel, ValidationError
+
+from .core.config import DataConfig, OptimizerConfig, RunConfig, explain
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A command-line flag that sets one settings field (`path` like `optimizer.lr`)."""
+
+    name: str
+    path: str
+    metavar: str | None = None
+    choices: tuple[str, ...] | None = None
+    boolean: bool = False
+
+    def help(self) -> str:
+        section, _, field = self.path.rpartition(".")
+        model: type[BaseModel] = {"optimizer": OptimizerConfig, "data": DataConfig, "": RunConfig}[section]
+        text = model.model_fields[field].description or ""
+        return text.replace("%", "%%")
+
+
+RUN_FLAGS = (
+    Flag("--algorithm", "optimizer.algorithm", choices=("bgd", "sgd", "mbgd", "momentum", "adagrad", "rmsprop", "adam")),
+    Flag("--implementation", "optimizer.implementation", choices=("torch", "scratch")),
+    Flag("--lr", "optimizer.lr", "LR"),
+    Flag("--momentum", "optimizer.momentum", "M"),
+    Flag("--alpha", "optimizer.alpha", "A"),
+    Flag("--beta1", "optimizer.beta1", "B1"),
+    Flag("--beta2", "optimizer.beta2", "B2"),
+    Flag("--eps", "optimizer.eps", "EPS"),
+    Flag("--weight-decay", "optimizer.weight_decay", "WD"),
+    Flag("--batch-size", "optimizer.batch_size", "N|full"),
+    Flag("--epochs", "optimizer.epochs", "N"),
+    Flag("--seed", "seed", "N"),
+    Flag("--init", "init", choices=("zeros", "normal")),
+    Flag("--device", "device", "auto|cpu|cuda|cuda:N|mps"),
+    Flag("--max-steps", "max_steps", "N"),
+    Flag("--data", "data.source", "synthetic|PATH.csv"),
+    Flag("--target", "data.target", "COLUMN"),
+    Flag("--features", "data.features", "a,b,c"),
+    Flag("--standardize", "data.standardize", boolean=True),
+    Flag("--val-fraction", "data.val_fraction", "F"),
+    Flag("--samples", "data.samples", "N"),
+    Flag("--dims", "data.dims", "N"),
+    Flag("--noise", "data.noise", "STD"),
+    Flag("--true-weights", "data.true_weights", "w1,w2"),
+    Flag("--true-bias", "data.true_bias", "B"),
+    Flag("--data-seed", "data.seed", "N"),
+)
+
+FLAG_NAMES = {flag.path: flag.name for flag in RUN_FLAGS}
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a mistake is one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        fail(f"{message} (see {self.prog} --help)")
+
+
+def fail(message: str) -> NoReturn:
+    print(f"tui-trainer: error: {message}", file=sys.stderr)
+    raise SystemExit(EXIT_BAD_INPUT)
+
+
+def add_run_flags(parser: argparse.ArgumentParser) -> None:
+    groups = {
+        "optimizer": parser.add_argument_group("algorithm and hyperparameters (unset ones take the algorithm's defaults)"),
+        "": parser.add_argument_group("run"),
+        "data": parser.add_argument_group("data"),
+    }
+    for flag in RUN_FLAGS:
+        group = groups[flag.path.rpartition(".")[0]]
+        # SUPPRESS: an absent flag stays absent, so the settings' own defaults apply
+        if flag.boolean:
+            group.add_argument(flag.name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=flag.help())
+        else:
+            group.add_argument(flag.name, metavar=flag.metavar, choices=flag.choices, default=argparse.SUPPRESS, help=flag.help())
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="tui-trainer",
+        description="Watch and steer gradient descent train a linear model. "
+        "With no command, opens the app with these settings preloaded.",
+    )
+    add_run_flags(parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    train = commands.add_parser("train", help="train headless and print a summary", description="Train headless.")
+    add_run_flags(train)
+    output = train.add_argument_group("output")
+    output.add_argument("--metrics", metavar="PATH", help="write one JSON line per logged step to PATH")
+    output.add_argument("--log-every", metavar="N", default=argparse.SUPPRESS, help=RunConfig.model_fields["log_every"].description)
+    output.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
+    output.add_argument("--quiet", action="store_true", help="no progress bar even on a terminal")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    """Settings from the flags that were given; a bad value exits 2 with one line naming the flag."""
+    values: dict[str, Any] = {}
+    for flag in (*RUN_FLAGS, Flag("--log-every", "log_every")):
+        key = flag.name.removeprefix("--").replace("-", "_")
+        if hasattr(args, key):
+            value = getattr(args, key)
+            if flag.path == "data.true_weights":
+                value = [part.strip() for part in value.split(",")]
+            section, _, field = flag.path.rpartition(".")
+            (values.setdefault(section, {}) if section else values)[field] = value
+    try:
+        return RunConfig.model_validate(values)
+    except ValidationError as error:
+        fail("; ".join(explain(error, {**FLAG_NAMES, "log_every": "--log-every"})))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    config = config_from_args(args)
+    if args.command == "train":
+        from .headless import train
+
+        return train(config, metrics=args.metrics, as_json=args.json, quiet=args.quiet)
+    fail("the app is not built yet; run `tui-trainer train` for a headless run")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
