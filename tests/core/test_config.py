@@ -16,7 +16,7 @@ from tui_trainer.core.config import (
 def message(model, **values) -> str:
     with pytest.raises(ValidationError) as caught:
         model(**values)
-    return "; ".join(explain(caught.value))
+    return "; ".join(explain(caught.value, model=model))
 
 
 def test_unset_hyperparameters_take_the_algorithms_preset():
@@ -116,7 +116,8 @@ def test_run_values_are_refused_with_a_clear_message(values, expected):
 def test_explain_names_fields_as_the_person_knows_them():
     with pytest.raises(ValidationError) as caught:
         RunConfig(optimizer={"lr": 0}, data={"true_weights": [1, 2]})
-    lines = explain(caught.value, {"optimizer.lr": "--lr", "data.true_weights": "--true-weights", "data.dims": "--dims"})
+    names = {"optimizer.lr": "--lr", "data.true_weights": "--true-weights", "data.dims": "--dims"}
+    lines = explain(caught.value, names, RunConfig)
     assert lines == ["--lr: must be a finite number greater than 0, got 0.0", "--true-weights has 2 values but --dims is 1"]
 
 

@@ -306,6 +306,12 @@ def _features(value: Any) -> Any:
     return value
 
 
+def _comma_list(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",")]
+    return value
+
+
 class DataConfig(BaseModel):
     """Where the training data comes from: seeded synthetic data, or a CSV file."""
 
@@ -327,7 +333,7 @@ class DataConfig(BaseModel):
     """Synthetic: number of features."""
     noise: NonNegative = 0.5
     """Synthetic: standard deviation of the Gaussian noise added to y."""
-    true_weights: list[Finite] | None = None
+    true_weights: Annotated[list[Finite] | None, BeforeValidator(_comma_list)] = None
     """Synthetic: the weights of y = Xw + b + noise (default: 3.0, then seeded draws)."""
     true_bias: Finite = 0.8
     """Synthetic: the bias b (default 0.8, the seed's y = 3x + 0.8)."""
@@ -391,14 +397,51 @@ class RunConfig(BaseModel):
     """Write a metrics line every this many steps."""
 
 
-def explain(error: ValidationError, names: dict[str, str] | None = None) -> list[str]:
+def explain(
+    error: ValidationError, names: dict[str, str] | None = None, model: type[BaseModel] | None = None
+) -> list[str]:
     """Turn a pydantic error into plain lines: `<name>: <what is wrong>`.
 
     `names` maps a field path such as `optimizer.lr` to what the person knows it as (a CLI flag,
-    a form label); unmapped paths are shown as they are.
+    a form label); unmapped paths are shown as they are. With `model` (the validated class), a
+    check across fields of a nested model is told apart from a field's own problem, and the field
+    names inside its message are replaced by their `names` too.
     """
     names = names or {}
     lines = []
+    for path, message, _ in _problems(error):
+        if path and not _is_model_path(model, path):
+            lines.append(f"{names.get(path, path)}: {message}")
+            continue
+        prefix = f"{path}." if path else ""
+        for field_path, label in names.items():
+            rest = field_path[len(prefix) :]
+            if field_path.startswith(prefix) and "." not in rest:
+                message = re.sub(rf"\b{re.escape(rest)}\b", label, message)
+        lines.append(message)
+    return lines
+
+
+def _is_model_path(model: type[BaseModel] | None, path: str) -> bool:
+    """Whether `path` leads to a nested model (its errors are checks across its fields)."""
+    for part in path.split("."):
+        field = model.model_fields.get(part) if model is not None else None
+        if field is None:
+            return False
+        model = field.annotation if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel) else None
+    return model is not None
+
+
+def field_errors(error: ValidationError) -> dict[str, str]:
+    """The first problem of each field, by path (`optimizer.lr`); checks across fields are keyed
+    by the model they belong to (`data`, or `` for the whole run)."""
+    found: dict[str, str] = {}
+    for path, message, _ in _problems(error):
+        found.setdefault(path, message)
+    return found
+
+
+def _problems(error: ValidationError):
     for item in error.errors():
         path = ".".join(str(part) for part in item["loc"] if not isinstance(part, int))
         message = item["msg"].removeprefix("Value error, ")
@@ -406,18 +449,4 @@ def explain(error: ValidationError, names: dict[str, str] | None = None) -> list
             message = f"must be one of {item['ctx']['expected']}, got {item['input']!r}"
         elif item["type"] == "extra_forbidden":
             message = "is not a setting"
-        names_a_field = path in names or path.rsplit(".", 1)[-1] in _FIELD_NAMES
-        if names_a_field or item["type"] == "extra_forbidden":
-            lines.append(f"{names.get(path, path)}: {message}")
-        else:  # a check across fields: its message names them, so name them as the person knows them
-            prefix = f"{path}." if path else ""
-            for field_path, label in names.items():
-                if field_path.startswith(prefix) and "." not in field_path[len(prefix):]:
-                    message = re.sub(rf"\b{re.escape(field_path[len(prefix):])}\b", label, message)
-            lines.append(message)
-    return lines
-
-
-_FIELD_NAMES = {
-    name for model in (OptimizerConfig, DataConfig, RunConfig) for name in model.model_fields
-} - {"optimizer", "data"}
+        yield path, message, item["type"]

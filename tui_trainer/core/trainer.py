@@ -148,8 +148,7 @@ class Trainer:
             spent = time.perf_counter() - started
             self.active_seconds += spent
             chunk = self._next_chunk_size(chunk, granted, spent)
-            if self.control.paused:
-                self.sink(self.snapshot())
+            self.sink(self.snapshot())  # one per chunk: cheap next to the chunk itself
         else:
             self._set_state(RunState.DONE, f"finished {self.total_steps} steps")
         summary = self.summary()
