@@ -1,0 +1,151 @@
+"""The trainer process: runs one Trainer at a time and streams its events back in batches.
+
+A reader thread turns commands into RunControl calls the moment they arrive, so pause, single
+step, stop and a new learning rate reach the trainer within one chunk. A sender thread ships the
+events collected so far at most ~30 times a second, so a fast run cannot flood the app.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+import traceback
+from multiprocessing.connection import Connection
+
+from . import protocol as p
+
+SEND_PERIOD = 1 / 30  # seconds between batches of events
+CHUNK_SECONDS = 1 / 30  # a run hears commands at least this often
+DEVICE_INFO_SECONDS = 2.0  # how often a GPU's memory in use is reported
+
+
+class Outbox:
+    """Collects events from the trainer and sends them in batches from its own thread."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.pending: list[tuple[int, object]] = []
+        self.lock = threading.Condition()
+        self.closed = False
+        self.thread = threading.Thread(target=self._send_loop, name="outbox", daemon=True)
+        self.thread.start()
+
+    def put(self, run_id: int, event: object) -> None:
+        with self.lock:
+            self.pending.append((run_id, event))
+            self.lock.notify()
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+            self.lock.notify()
+        self.thread.join()
+
+    def _send_loop(self) -> None:
+        while True:
+            with self.lock:
+                self.lock.wait_for(lambda: self.pending or self.closed)
+                items, self.pending = self.pending, []
+                closing = self.closed
+            for run_id, events in _group_by_run(items):
+                try:
+                    self.connection.send(p.Batch(run_id, events))
+                except (BrokenPipeError, OSError):
+                    os._exit(0)  # the app is gone: nothing left to do
+            if closing:
+                return
+            time.sleep(SEND_PERIOD)
+
+
+def _group_by_run(items: list[tuple[int, object]]) -> list[tuple[int, list]]:
+    groups: list[tuple[int, list]] = []
+    for run_id, event in items:
+        if groups and groups[-1][0] == run_id:
+            groups[-1][1].append(event)
+        else:
+            groups.append((run_id, [event]))
+    return groups
+
+
+def _report_memory_every(seconds: float, device, outbox: Outbox, describe) -> None:
+    def loop() -> None:
+        while True:
+            time.sleep(seconds)
+            outbox.put(0, p.DeviceInfo(describe(device)))
+
+    threading.Thread(target=loop, name="device-info", daemon=True).start()
+
+
+def main(commands: Connection, events: Connection) -> None:
+    """Entry point of the spawned process."""
+    outbox = Outbox(events)
+    starts: queue.Queue[tuple[p.Start, object] | None] = queue.Queue()
+    current = {"control": None}
+
+    from ..core.control import RunControl  # light: no torch
+
+    def read_commands() -> None:
+        while True:
+            try:
+                command = commands.recv()
+            except (EOFError, OSError):
+                os._exit(0)  # the app went away without saying goodbye: don't linger
+            control = current["control"]
+            match command:
+                case p.Start():
+                    if control is not None:
+                        control.stop()
+                    # made here, in command order, so a Step sent right after Start reaches it
+                    current["control"] = RunControl(paused=command.paused)
+                    starts.put((command, current["control"]))
+                case p.Shutdown():
+                    if control is not None:
+                        control.stop()
+                    starts.put(None)
+                    return
+                case p.Pause() if control:
+                    control.pause()
+                case p.Resume() if control:
+                    control.resume()
+                case p.Step() if control:
+                    control.step(command.count)
+                case p.Stop() if control:
+                    control.stop()
+                case p.SetLr() if control:
+                    control.set_lr(command.lr)
+
+    threading.Thread(target=read_commands, name="commands", daemon=True).start()
+
+    from ..core.device import describe_device, resolve_device  # imports torch
+    from ..core.errors import TrainerError
+    from ..core.trainer import Trainer
+
+    try:
+        device = resolve_device("auto")
+        outbox.put(0, p.DeviceInfo(describe_device(device)))
+    except Exception as error:  # a broken CUDA install must not kill the engine
+        device = None
+        outbox.put(0, p.DeviceInfo(f"unknown ({error})"))
+    if device is not None and device.type == "cuda":
+        _report_memory_every(DEVICE_INFO_SECONDS, device, outbox, describe_device)
+    while (job := starts.get()) is not None:
+        start, control = job
+        if control.stopped:
+            continue  # replaced before it began
+        try:
+            trainer = Trainer(
+                start.config,
+                sink=lambda event, run_id=start.run_id: outbox.put(run_id, event),
+                control=control,
+                chunk_seconds=CHUNK_SECONDS,
+            )
+            trainer.run()
+        except TrainerError as error:
+            outbox.put(start.run_id, p.RunFailed(str(error)))
+        except Exception as error:
+            last = traceback.extract_tb(error.__traceback__)[-1]
+            where = f"{os.path.basename(last.filename)}:{last.lineno}"
+            outbox.put(start.run_id, p.RunFailed(f"{type(error).__name__}: {error} (at {where})"))
+    outbox.close()

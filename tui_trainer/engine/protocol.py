@@ -1,0 +1,72 @@
+"""Messages between the app and its trainer process. Torch-free: the app imports this."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..core.config import RunConfig
+
+
+@dataclass(frozen=True)
+class Start:
+    """Start run `run_id` (stopping any run still going); paused runs wait for Step or Resume."""
+
+    run_id: int
+    config: RunConfig
+    paused: bool = False
+
+
+@dataclass(frozen=True)
+class Pause:
+    pass
+
+
+@dataclass(frozen=True)
+class Resume:
+    pass
+
+
+@dataclass(frozen=True)
+class Step:
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class Stop:
+    pass
+
+
+@dataclass(frozen=True)
+class SetLr:
+    lr: float
+
+
+@dataclass(frozen=True)
+class Shutdown:
+    pass
+
+
+Command = Start | Pause | Resume | Step | Stop | SetLr | Shutdown
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """The device runs use by default: sent once torch is loaded, then every few seconds on CUDA
+    (where the label includes the memory in use)."""
+
+    device: str
+
+
+@dataclass(frozen=True)
+class RunFailed:
+    """The run could not start or stopped on an error; `message` is for the person."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Events of one run, in order. run_id 0 is the engine itself (DeviceInfo)."""
+
+    run_id: int
+    events: list
