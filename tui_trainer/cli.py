@@ -120,14 +120,12 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         key = flag.name.removeprefix("--").replace("-", "_")
         if hasattr(args, key):
             value = getattr(args, key)
-            if flag.path == "data.true_weights":
-                value = [part.strip() for part in value.split(",")]
             section, _, field = flag.path.rpartition(".")
             (values.setdefault(section, {}) if section else values)[field] = value
     try:
         return RunConfig.model_validate(values)
     except ValidationError as error:
-        fail("; ".join(explain(error, {**FLAG_NAMES, "log_every": "--log-every"})))
+        fail("; ".join(explain(error, {**FLAG_NAMES, "log_every": "--log-every"}, RunConfig)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -137,7 +135,10 @@ def main(argv: list[str] | None = None) -> int:
         from .headless import train
 
         return train(config, metrics=args.metrics, as_json=args.json, quiet=args.quiet)
-    fail("the app is not built yet; run `tui-trainer train` for a headless run")
+    from .app.app import TrainerApp
+
+    TrainerApp(config).run()
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -1,0 +1,54 @@
+"""The form's logic: what is shown, and typed text into a validated RunConfig."""
+
+from tui_trainer.app.form import build_config, preset_values, values_from_config, visible_text_fields
+from tui_trainer.core.config import RunConfig
+
+
+def test_a_config_survives_the_round_trip_through_the_form():
+    for settings in (
+        {},
+        {"optimizer": {"algorithm": "adam", "lr": 0.05, "beta1": 0.8}, "seed": 3, "init": "zeros"},
+        {"optimizer": {"algorithm": "momentum", "batch_size": 7}, "data": {"dims": 2, "true_weights": [1, -2], "noise": 0}},
+        {"data": {"source": "houses.csv", "target": "price", "features": ["a", "b"], "standardize": False}},
+        {"max_steps": 10, "device": "cpu"},
+    ):
+        config = RunConfig.model_validate(settings)
+        rebuilt, problems = build_config(values_from_config(config))
+        assert problems == {} and rebuilt == config
+
+
+def test_only_the_algorithms_own_hyperparameters_are_shown():
+    values = values_from_config(RunConfig.model_validate({"optimizer": {"algorithm": "rmsprop"}}))
+    names = {field.name for field in visible_text_fields(values)}
+    assert {"lr", "alpha", "eps", "weight_decay"} <= names
+    assert not names & {"momentum", "beta1", "beta2"}
+
+
+def test_bad_text_is_reported_by_field_and_blank_means_default():
+    values = values_from_config(RunConfig())
+    values.update({"optimizer.lr": "0", "optimizer.epochs": "many", "data.noise": ""})
+    config, problems = build_config(values)
+    assert config is None
+    assert problems == {
+        "optimizer.lr": "must be a finite number greater than 0, got 0.0",
+        "optimizer.epochs": "must be a whole number, got 'many'",
+    }
+    values.update({"optimizer.lr": "0.3", "optimizer.epochs": "4"})
+    config, _ = build_config(values)
+    assert config.optimizer.lr == 0.3 and config.data.noise == 0.5
+
+
+def test_switching_algorithm_loads_its_preset():
+    values = values_from_config(RunConfig())
+    values["optimizer.algorithm"] = "adam"
+    values.update(preset_values("adam"))
+    config, problems = build_config(values)
+    assert problems == {} and config.optimizer == RunConfig.model_validate({"optimizer": {"algorithm": "adam"}}).optimizer
+
+
+def test_csv_without_a_path_and_cross_field_problems():
+    values = values_from_config(RunConfig())
+    values["data.kind"] = "csv"
+    assert build_config(values) == (None, {"data.source": "choose a CSV file (a path)"})
+    values.update({"data.source": "a.csv", "data.target": "y", "data.features": "x,y"})
+    assert build_config(values)[1] == {"data": "the target column 'y' cannot also be a feature"}

@@ -1,0 +1,76 @@
+"""Screens compared with stored SVG snapshots (pytest-textual-snapshot), small and roomy.
+
+Timing numbers (steps/s, seconds) and the device label differ from machine to machine, so they
+are pinned before the picture is taken; every other number comes from a real, seeded run.
+"""
+
+import pytest
+
+from tui_trainer.app.app import TrainerApp
+from tui_trainer.core.config import RunConfig
+from tui_trainer.core.events import RunState
+
+from .test_app import wait_for_state, wait_until
+
+SIZES = [(80, 24), (120, 40)]
+
+
+def pin_machine_details(app: TrainerApp) -> None:
+    app.status_bar.device = "cpu"
+    if app.view.summary is not None:
+        app.view.summary.steps_per_s, app.view.summary.seconds = 12345.0, 1.0
+    app.view.elapsed = 1.0
+    app.clear_notifications()
+    app._refresh_views(force=True)
+    app.chart.replot()
+
+
+async def ready(pilot) -> None:
+    await wait_until(pilot, lambda: not pilot.app.status_bar.device.startswith("starting"), what="the engine")
+    pin_machine_details(pilot.app)
+    await pilot.pause(0.1)
+
+
+def finished_run(settings: dict, theme: str | None = None):
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        if theme:
+            app.theme = theme
+        await pilot.press("s")
+        await wait_for_state(pilot, app, RunState.DONE)
+        await pilot.pause(0.3)
+        pin_machine_details(app)
+        await pilot.pause(0.1)
+
+    return TrainerApp(RunConfig.model_validate(settings)), run_before
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_idle_screen(snap_compare, size):
+    assert snap_compare(TrainerApp(), terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_finished_adam_run(snap_compare, size):
+    app, run_before = finished_run({"optimizer": {"algorithm": "adam"}, "data": {"dims": 2}})
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_finished_sgd_run_in_the_light_theme(snap_compare):
+    app, run_before = finished_run({"optimizer": {"algorithm": "sgd", "epochs": 2}}, theme="trainer-light")
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+def test_finished_momentum_run_in_sixteen_colours(snap_compare):
+    app, run_before = finished_run({"optimizer": {"algorithm": "momentum"}}, theme="trainer-16")
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+def test_a_bad_value_is_marked_in_place(snap_compare):
+    async def run_before(pilot) -> None:
+        await ready(pilot)
+        pilot.app.query_one("#field-optimizer--lr").value = "-1"
+        pilot.app.query_one("#field-optimizer--epochs").value = "ten"
+        await pilot.pause(0.2)
+
+    assert snap_compare(TrainerApp(), terminal_size=(80, 24), run_before=run_before)

@@ -1,0 +1,133 @@
+"""The app in a real terminal: tmux runs `tui-trainer`, we send keys and read the screen."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.timeout(180)
+
+if shutil.which("tmux") is None:
+    if os.environ.get("CI"):
+        raise RuntimeError("tmux is required for the real-terminal tests (.ci/run installs it)")
+    pytest.skip("tmux is not installed (apt-get install tmux)", allow_module_level=True)
+
+
+class Terminal:
+    """A tmux session on its own server, so nothing else on the machine is touched."""
+
+    def __init__(self, command: str, width: int = 120, height: int = 40) -> None:
+        self.socket = f"tui-trainer-test-{uuid.uuid4().hex[:8]}"
+        env = {**os.environ, "TERM": "xterm-256color"}
+        self.tmux("new-session", "-d", "-s", "main", "-x", str(width), "-y", str(height), command, env=env)
+
+    def tmux(self, *args: str, env=None) -> str:
+        result = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, env=env)
+        return result.stdout
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", "main")
+
+    def keys(self, *keys: str) -> None:
+        self.tmux("send-keys", "-t", "main", *keys)
+
+    def wait_for(self, pattern: str, timeout: float = 30) -> re.Match:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = re.search(pattern, self.screen())
+            if found:
+                return found
+            time.sleep(0.1)
+        raise AssertionError(f"{pattern!r} never appeared; the screen was:\n{self.screen()}")
+
+    def pane_pid(self) -> int:
+        return int(self.tmux("display-message", "-p", "-t", "main", "#{pane_pid}").strip())
+
+    def close(self) -> None:
+        self.tmux("kill-server")
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid`, read from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def number_after(label: str, screen: str) -> float:
+    return float(re.search(rf"{re.escape(label)} (-?[0-9.e+-]+)", screen).group(1))
+
+
+@pytest.fixture
+def terminal():
+    # a slow full-batch run: big enough to watch the loss fall while it runs
+    flags = "--algorithm bgd --lr 0.02 --epochs 400 --samples 300000 --val-fraction 0"
+    command = f"{sys.executable} -m tui_trainer {flags}; echo TUI-EXIT=$?; sleep 60"
+    term = Terminal(command)
+    yield term
+    term.close()
+
+
+def test_train_watch_and_quit_in_a_real_terminal(terminal):
+    terminal.wait_for(r"tui-trainer │ cpu │ IDLE")
+    terminal.wait_for(r"s Start .* q Quit")
+    app_processes = descendants(terminal.pane_pid())
+    assert app_processes, "the app and its trainer process should be running"
+
+    terminal.keys("s")
+    terminal.wait_for(r"RUNNING │ step [0-9,]+/400")
+    terminal.wait_for(r"batch loss [0-9]")
+    first = number_after("batch loss", terminal.screen())
+    time.sleep(1.0)
+    running = terminal.screen()
+    assert "RUNNING" in running or "DONE" in running
+    later = number_after("batch loss", running)
+    assert later < first, f"the loss should fall: {first} then {later}"
+
+    terminal.keys("space")
+    paused = terminal.wait_for(r"PAUSED │ step ([0-9,]+)/400")
+    terminal.keys("n")
+    step = int(paused.group(1).replace(",", ""))
+    terminal.wait_for(rf"PAUSED │ step {step + 1:,}/400")
+    terminal.keys("space")
+
+    done = terminal.wait_for(r"DONE │ step 400/400 │ epoch 400/400", timeout=90).string
+    weight = float(re.search(r"w\[x1\]\s+(-?[0-9.e+-]+)", done).group(1))
+    bias = float(re.search(r"\n.*▕?\s*b\s+(-?[0-9.e+-]+)", done).group(1))
+    assert abs(weight - 3.0) < 0.05 and abs(bias - 0.8) < 0.05  # near y = 3x + 0.8
+    assert number_after("batch loss", done) == pytest.approx(number_after("optimal", done), rel=0.01)
+    terminal.wait_for(r"loss\.grad_fn MseLossBackward0", timeout=15)  # once the "Done" toast is gone
+
+    terminal.keys("q")
+    ended = terminal.wait_for(r"TUI-EXIT=(\d+)").group(1)
+    assert ended == "0"
+    after = terminal.screen()
+    assert "tui-trainer │" not in after  # the app's screen is gone: the terminal is restored
+    time.sleep(1.0)
+    alive = {pid for pid in app_processes if _running(pid)}
+    assert not alive, "the app, its trainer process or a helper outlived the app"
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an exited orphan that a container's init may never reap)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

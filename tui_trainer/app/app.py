@@ -1,0 +1,336 @@
+"""The Textual app: settings on the left, the loss chart and the parameter inspector on the right.
+
+Training runs in a child process (see engine/). A thread worker receives its event batches and
+posts them as messages; the screen is redrawn from the RunView at most ~30 times a second, however
+fast training goes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Footer
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from ..core.config import RunConfig
+from ..core.events import RunState
+from ..engine import protocol as p
+from ..engine.host import EngineDied, EngineHost, prepare
+from .form import values_from_config
+from .run_view import RunView
+from .themes import LoadedTheme, bundled_theme_dir, load_themes, user_theme_dir
+from .widgets.inspector import Inspector
+from .widgets.loss_chart import LossChart
+from .widgets.settings_form import SettingsForm
+from .widgets.status_bar import StatusBar
+
+REFRESH_SECONDS = 1 / 30  # the screen shows new numbers at most this often
+CHART_SECONDS = 1 / 10  # the chart, the costliest widget, is redrawn at most this often
+DEFAULT_THEME = "trainer-dark"
+
+
+class EngineBatch(Message):
+    def __init__(self, batch: p.Batch) -> None:
+        super().__init__()
+        self.batch = batch
+
+
+class EngineGone(Message):
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+class TrainerApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "tui-trainer"
+    AUTO_FOCUS = None  # keys work from the first frame; click or Tab into a field to type
+    BINDINGS = [
+        Binding("s", "start", "Start"),
+        Binding("space", "toggle_pause", "Pause"),
+        Binding("n", "step", "Step"),
+        Binding("r", "reset", "Reset"),
+        Binding("l", "toggle_log", "Log"),
+        Binding("m", "toggle_smoothing", "Smooth"),
+        Binding("t", "next_theme", "Theme"),
+        Binding("plus,equals_sign", "scale_lr(2)", "lr×2", show=False),
+        Binding("minus", "scale_lr(0.5)", "lr÷2", show=False),
+        Binding("escape", "leave_field", "Leave field", show=False),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, config: RunConfig | None = None, theme_folders: list[Path] | None = None) -> None:
+        super().__init__()
+        self.initial_config = config or RunConfig()
+        prepare()
+        self.view = RunView()
+        self.engine: EngineHost | None = None
+        self.run_id = 0
+        self.device = "starting…"
+        self._dirty = self._chart_dirty = False
+        folders = theme_folders if theme_folders is not None else [bundled_theme_dir(), user_theme_dir()]
+        self.loaded_themes, self.theme_problems = load_themes(folders)
+        self.theme_charts: dict[str, LoadedTheme] = {}
+        for loaded in self.loaded_themes:
+            self.register_theme(loaded.theme)
+            self.theme_charts[loaded.theme.name] = loaded
+
+    # --- layout ---
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(self.view, id="status")
+        with Horizontal(id="body"):
+            with Vertical(id="sidebar"):
+                yield SettingsForm(values_from_config(self.initial_config))
+                with Horizontal(id="buttons"):
+                    yield Button("Start", id="button-start", variant="success", compact=True)
+                    yield Button("Pause", id="button-pause", compact=True)
+                    yield Button("Step", id="button-step", compact=True)
+                    yield Button("Reset", id="button-reset", variant="warning", compact=True)
+            with Vertical(id="main"):
+                yield LossChart(self.view, id="chart")
+                yield Inspector(self.view, id="inspector")
+        yield Footer(show_command_palette=False)
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width >= 110, "-wide")
+
+    def on_mount(self) -> None:
+        self.status_bar = self.query_one(StatusBar)
+        self.inspector = self.query_one(Inspector)
+        self.chart = self.query_one(LossChart)
+        self.form = self.query_one(SettingsForm)
+        if DEFAULT_THEME in self.theme_charts:
+            self.theme = DEFAULT_THEME
+        for problem in self.theme_problems:
+            self.notify(problem, title="Theme skipped", severity="warning", timeout=10)
+        self.theme_changed_signal.subscribe(self, self._apply_chart_theme)
+        self._apply_chart_theme()
+        self.set_interval(REFRESH_SECONDS, self._refresh_views)
+        self.set_interval(CHART_SECONDS, self._refresh_chart)
+        self._start_engine()
+        self._refresh_views(force=True)
+
+    # --- the trainer process ---
+
+    def _start_engine(self) -> None:
+        self.engine = EngineHost()
+        self._pump_events(self.engine)
+
+    @work(thread=True, exclusive=True, group="engine", exit_on_error=False, name="engine events")
+    def _pump_events(self, engine: EngineHost) -> None:
+        """Start the trainer process (off the UI thread) and pass its batches on as messages."""
+        worker = get_current_worker()
+        try:
+            engine.start()
+            while not worker.is_cancelled:
+                batch = engine.receive(timeout=0.1)
+                if batch is not None:
+                    self.post_message(EngineBatch(batch))
+        except EngineDied as death:
+            if not worker.is_cancelled:
+                self.post_message(EngineGone(str(death)))
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            self._fail(f"{event.worker.name} failed: {event.worker.error}")
+
+    def _send(self, command: p.Command) -> bool:
+        if self.engine is None or not self.engine.alive and self.engine.process.pid is not None:
+            self._start_engine()
+        try:
+            self.engine.send(command)
+            return True
+        except EngineDied as death:
+            self._fail(str(death))
+            return False
+
+    @on(EngineBatch)
+    def _engine_batch(self, message: EngineBatch) -> None:
+        batch = message.batch
+        if batch.run_id == 0:
+            for event in batch.events:
+                if isinstance(event, p.DeviceInfo):
+                    self.device = event.device
+                    self.status_bar.device = event.device
+            self._dirty = True
+            return
+        if batch.run_id != self.run_id:
+            return  # a run that was reset: its last words don't matter
+        before = self.view.state
+        for event in batch.events:
+            self.view.apply(event)
+        self._dirty = self._chart_dirty = True
+        if self.view.state is not before:
+            self._state_changed(before)
+
+    @on(EngineGone)
+    def _engine_gone(self, message: EngineGone) -> None:
+        self.engine = None
+        if self.view.active:
+            self._fail(message.reason)
+
+    def _fail(self, reason: str) -> None:
+        self.view.state, self.view.message = RunState.ERROR, reason
+        self._state_changed(None)
+        self._dirty = True
+
+    def _state_changed(self, before: RunState | None) -> None:
+        view = self.view
+        self.form.set_locked(view.active)
+        self.query_one("#button-pause", Button).label = "Resume" if view.state is RunState.PAUSED else "Pause"
+        if view.state is RunState.DIVERGED:
+            self.notify(view.message, title="Diverged", severity="error", timeout=10)
+        elif view.state is RunState.ERROR:
+            self.notify(view.message, title="Error", severity="error", timeout=10)
+        elif view.state is RunState.DONE and before is not None:
+            summary = view.summary
+            if summary is not None and summary.final_loss is not None:
+                self.notify(f"final loss {summary.final_loss:.6g} (optimal {summary.optimal_loss:.6g})", title="Done")
+
+    # --- redrawing ---
+
+    def _refresh_views(self, force: bool = False) -> None:
+        if not (self._dirty or force) or not self.status_bar.is_attached:
+            return  # nothing new, or the app is closing
+        self._dirty = False
+        self.status_bar.update_view()
+        self.inspector.update_view()
+
+    def _refresh_chart(self) -> None:
+        if self._chart_dirty and self.chart.is_attached:
+            self._chart_dirty = False
+            self.chart.replot()
+
+    def _apply_chart_theme(self, *_: object) -> None:
+        loaded = self.theme_charts.get(self.theme)
+        theme = self.current_theme
+        colors = {name: getattr(theme, name) for name in ("primary", "warning", "success", "accent") if getattr(theme, name)}
+        chart = loaded.chart if loaded else None
+        from .themes import ChartColors
+
+        self.chart.use_theme(chart or ChartColors(), colors, theme.ansi)
+
+    # --- actions ---
+
+    def action_start(self) -> None:
+        if self.view.active:
+            self.notify("A run is going: press r to reset it first.", severity="warning")
+            return
+        self._begin(paused=False)
+
+    def _begin(self, paused: bool) -> bool:
+        form = self.form
+        config = form.validate()
+        if config is None:
+            self.notify(f"Fix the marked setting first — {form.first_problem()}", title="Cannot start", severity="error")
+            return False
+        self.run_id += 1
+        self.view.reset()
+        self.view.state = RunState.PAUSED if paused else RunState.RUNNING
+        self.view.message = "starting…"
+        if not self._send(p.Start(self.run_id, config, paused=paused)):
+            return False
+        self._state_changed(None)
+        self._dirty = self._chart_dirty = True
+        return True
+
+    def action_toggle_pause(self) -> None:
+        if self.view.state is RunState.RUNNING:
+            self._send(p.Pause())
+        elif self.view.state is RunState.PAUSED:
+            self._send(p.Resume())
+
+    def action_step(self) -> None:
+        if self.view.active:
+            self._send(p.Step())
+        elif self._begin(paused=True):
+            self._send(p.Step())
+
+    def action_reset(self) -> None:
+        if self.view.active:
+            self._send(p.Stop())
+        self.run_id += 1  # whatever the old run still says is ignored
+        self.view.reset()
+        self._state_changed(None)
+        self._dirty = self._chart_dirty = True
+
+    def action_toggle_log(self) -> None:
+        plot = self.chart.plot
+        plot.log_scale = not plot.log_scale
+        self.chart.show_legend()
+
+    def action_toggle_smoothing(self) -> None:
+        plot = self.chart.plot
+        plot.smoothing = not plot.smoothing
+        self.chart.show_legend()
+
+    def action_next_theme(self) -> None:
+        names = [loaded.theme.name for loaded in self.loaded_themes] or list(self.available_themes)
+        index = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(index + 1) % len(names)]
+        self.notify(f"theme: {self.theme}", timeout=2)
+
+    def action_scale_lr(self, factor: float) -> None:
+        lr = self.view.lr if self.view.active and self.view.lr else None
+        form = self.form
+        if lr is None:
+            config = form.validate()
+            if config is None:
+                return
+            lr = config.optimizer.lr
+        self._set_lr(lr * factor)
+
+    def _set_lr(self, lr: float) -> None:
+        self.form.set_lr_text(lr)
+        if self.view.active:
+            self._send(p.SetLr(lr))
+            self.notify(f"learning rate {lr:g} from the next step", timeout=2)
+
+    @on(SettingsForm.LearningRateSubmitted)
+    def _lr_submitted(self, message: SettingsForm.LearningRateSubmitted) -> None:
+        if self.view.active:
+            self._send(p.SetLr(message.lr))
+            self.notify(f"learning rate {message.lr:g} from the next step", timeout=2)
+
+    def action_leave_field(self) -> None:
+        self.set_focus(None)
+
+    @on(Button.Pressed)
+    def _button(self, event: Button.Pressed) -> None:
+        action = {"button-start": self.action_start, "button-pause": self.action_toggle_pause,
+                  "button-step": self.action_step, "button-reset": self.action_reset}[event.button.id]
+        action()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Start training", "Start a run with the settings in the form (s)", self.action_start)
+        yield SystemCommand("Pause or resume", "Pause a running run, or resume a paused one (space)", self.action_toggle_pause)
+        yield SystemCommand("Single step", "Take one optimisation step, then pause (n)", self.action_step)
+        yield SystemCommand("Reset", "Stop the run and clear the chart (r)", self.action_reset)
+        yield SystemCommand("Toggle log scale", "Loss axis linear or logarithmic (l)", self.action_toggle_log)
+        yield SystemCommand("Toggle smoothing", "Smooth the training loss curve (m)", self.action_toggle_smoothing)
+        yield SystemCommand("Next theme", "Cycle through the themes (t)", self.action_next_theme)
+        yield SystemCommand("Double the learning rate", "Live, while a run goes (+)", lambda: self.action_scale_lr(2))
+        yield SystemCommand("Halve the learning rate", "Live, while a run goes (-)", lambda: self.action_scale_lr(0.5))
+
+    async def action_quit(self) -> None:
+        self._close_engine()
+        self.exit()
+
+    def on_unmount(self) -> None:
+        self._close_engine()
+
+    def _close_engine(self) -> None:
+        engine, self.engine = self.engine, None
+        self.workers.cancel_group(self, "engine")
+        if engine is not None:
+            engine.close()

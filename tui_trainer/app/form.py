@@ -1,0 +1,148 @@
+"""The settings form without the widgets: which fields exist, and turning typed text into a
+validated RunConfig (or a message for each field that is wrong). The core's pydantic models do all
+the checking, so the form refuses exactly what the CLI refuses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..core.config import (
+    HYPERPARAMETERS,
+    PRESETS,
+    SYNTHETIC,
+    Algorithm,
+    DataConfig,
+    OptimizerConfig,
+    RunConfig,
+    field_errors,
+)
+
+CSV = "csv"
+
+
+@dataclass(frozen=True)
+class TextField:
+    """A typed-in setting: `path` is where it lives in RunConfig (`optimizer.lr`)."""
+
+    path: str
+    label: str
+
+    @property
+    def name(self) -> str:
+        return self.path.rpartition(".")[2]
+
+    @property
+    def help(self) -> str:
+        section, _, name = self.path.rpartition(".")
+        model = {"optimizer": OptimizerConfig, "data": DataConfig, "": RunConfig}[section]
+        return model.model_fields[name].description or ""
+
+
+HYPERPARAMETER_FIELDS = {
+    name: TextField(f"optimizer.{name}", label)
+    for name, label in zip(HYPERPARAMETERS, ("lr", "momentum", "alpha", "beta1", "beta2", "eps", "weight decay"))
+}
+OPTIMIZER_FIELDS = [
+    *HYPERPARAMETER_FIELDS.values(),
+    TextField("optimizer.batch_size", "batch size"),
+    TextField("optimizer.epochs", "epochs"),
+    TextField("max_steps", "max steps"),
+    TextField("seed", "seed"),
+    TextField("device", "device"),
+]
+SYNTHETIC_FIELDS = [
+    TextField("data.samples", "samples"),
+    TextField("data.dims", "features"),
+    TextField("data.noise", "noise"),
+    TextField("data.true_weights", "true w"),
+    TextField("data.true_bias", "true b"),
+]
+CSV_FIELDS = [
+    TextField("data.source", "CSV path"),
+    TextField("data.target", "target"),
+    TextField("data.features", "features"),
+]
+SHARED_DATA_FIELDS = [TextField("data.val_fraction", "val fraction"), TextField("data.seed", "data seed")]
+TEXT_FIELDS = [*OPTIMIZER_FIELDS, *SYNTHETIC_FIELDS, *CSV_FIELDS, *SHARED_DATA_FIELDS]
+
+# choices: the non-text settings
+ALGORITHMS = [algorithm.value for algorithm in Algorithm]
+IMPLEMENTATIONS = ["torch", "scratch"]
+INITS = ["normal", "zeros"]
+SOURCES = [SYNTHETIC, CSV]
+
+
+def format_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):
+        return ",".join(format_value(item) for item in value)
+    return str(value)
+
+
+def values_from_config(config: RunConfig) -> dict[str, Any]:
+    """Form values (text, or choices) showing `config`."""
+    data = config.data
+    values: dict[str, Any] = {
+        "optimizer.algorithm": config.optimizer.algorithm.value,
+        "optimizer.implementation": config.optimizer.implementation.value,
+        "init": config.init.value,
+        "data.kind": SYNTHETIC if data.is_synthetic else CSV,
+        "data.standardize": data.standardized,
+    }
+    for field in TEXT_FIELDS:
+        section, _, name = field.path.rpartition(".")
+        model = {"optimizer": config.optimizer, "data": data, "": config}[section]
+        values[field.path] = format_value(getattr(model, name))
+    if data.is_synthetic:
+        values["data.source"] = ""
+        # the synthetic standardize default is off; keep what the CSV default would be in the switch
+        values["data.standardize"] = data.standardize if data.standardize is not None else True
+    return values
+
+
+def preset_values(algorithm: str) -> dict[str, str]:
+    """Text for the fields an algorithm change resets: its hyperparameters, batch size, epochs."""
+    preset = PRESETS[Algorithm(algorithm)]
+    values = {HYPERPARAMETER_FIELDS[name].path: format_value(value) for name, value in preset.defaults.items()}
+    values["optimizer.batch_size"] = format_value(preset.batch_size)
+    values["optimizer.epochs"] = format_value(preset.epochs)
+    return values
+
+
+def visible_text_fields(values: dict[str, Any]) -> list[TextField]:
+    """The fields that belong to the chosen algorithm and data source."""
+    used = PRESETS[Algorithm(values["optimizer.algorithm"])].hyperparameters
+    fields = [f for f in OPTIMIZER_FIELDS if f.path.rpartition(".")[2] not in HYPERPARAMETERS or f.name in used]
+    fields += SYNTHETIC_FIELDS if values["data.kind"] == SYNTHETIC else CSV_FIELDS
+    return fields + SHARED_DATA_FIELDS
+
+
+def build_config(values: dict[str, Any]) -> tuple[RunConfig | None, dict[str, str]]:
+    """A RunConfig from form values, or the problems by field path. Blank text means default."""
+    settings: dict[str, Any] = {"optimizer": {}, "data": {}}
+    settings["optimizer"]["algorithm"] = values["optimizer.algorithm"]
+    settings["optimizer"]["implementation"] = values["optimizer.implementation"]
+    settings["init"] = values["init"]
+    csv = values["data.kind"] == CSV
+    if csv:
+        if not str(values.get("data.source", "")).strip():
+            return None, {"data.source": "choose a CSV file (a path)"}
+        settings["data"]["standardize"] = bool(values["data.standardize"])
+    else:
+        settings["data"]["source"] = SYNTHETIC
+    for field in visible_text_fields(values):
+        text = str(values.get(field.path, "")).strip()
+        if not text:
+            continue
+        section, _, name = field.path.rpartition(".")
+        (settings[section] if section else settings)[name] = text
+    try:
+        return RunConfig.model_validate(settings), {}
+    except ValidationError as error:
+        return None, field_errors(error)

@@ -1,0 +1,144 @@
+"""What the app knows about the current run, built from the engine's events. No UI code here."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..core.events import (
+    EpochEnded,
+    RunFinished,
+    RunStarted,
+    RunState,
+    RunSummary,
+    Snapshot,
+    StateChanged,
+    StepLosses,
+)
+from ..engine.protocol import RunFailed
+from .history import History
+
+
+@dataclass
+class ParameterRow:
+    """One line of the inspector."""
+
+    name: str
+    value: float
+    grad: float | None
+    state: dict[str, float]
+    true: float | None
+    optimum: float
+
+    @property
+    def gap(self) -> float:
+        return self.value - self.optimum
+
+
+class RunView:
+    def __init__(self) -> None:
+        self.train = History()  # per-step batch loss
+        self.validation = History(capacity=1024)  # per-epoch validation loss
+        self.epoch_train = History(capacity=1024)  # per-epoch mean training loss
+        self.reset()
+
+    def reset(self) -> None:
+        self.state = RunState.IDLE
+        self.message = ""
+        self.started: RunStarted | None = None
+        self.snapshot: Snapshot | None = None
+        self.summary: RunSummary | None = None
+        self.step = 0
+        self.epoch = 0
+        self.elapsed = 0.0
+        self.lr: float | None = None
+        self.last_loss: float | None = None
+        self.last_val_loss: float | None = None
+        self._rate_window: list[tuple[int, float]] = []  # (step, elapsed) for steps/s
+        for history in (self.train, self.validation, self.epoch_train):
+            history.clear()
+
+    # --- events in ---
+
+    def apply(self, event) -> None:
+        match event:
+            case StepLosses():
+                last = event.first_step + len(event.losses) - 1
+                self.train.extend(range(event.first_step, last + 1), event.losses)
+                self.step, self.epoch = last, event.epoch
+                self.elapsed = event.elapsed[-1]
+                self.lr, self.last_loss = event.lr, event.losses[-1]
+                self._rate_window.append((last, self.elapsed))
+                del self._rate_window[:-20]
+            case EpochEnded():
+                self.epoch_train.append(event.step, event.train_loss)
+                if event.val_loss is not None:
+                    self.validation.append(event.step, event.val_loss)
+                    self.last_val_loss = event.val_loss
+            case Snapshot():
+                self.snapshot = event
+                self.lr = event.lr
+            case StateChanged():
+                self.state, self.message = event.state, event.message
+            case RunStarted():
+                self.started, self.snapshot, self.lr = event, event.initial, event.initial.lr
+            case RunFinished():
+                self.summary = event.summary
+                self.state, self.message = event.summary.state, event.summary.message
+                self.elapsed = event.summary.seconds
+            case RunFailed():
+                self.state, self.message = RunState.ERROR, event.message
+
+    # --- what to show ---
+
+    @property
+    def active(self) -> bool:
+        """A run exists that can still be paused, stepped or stopped."""
+        return self.state in (RunState.RUNNING, RunState.PAUSED)
+
+    @property
+    def steps_per_s(self) -> float | None:
+        """Recent training speed (over the last second or so of events)."""
+        if self.summary is not None:
+            return self.summary.steps_per_s
+        if len(self._rate_window) < 2:
+            return None
+        (s0, t0), (s1, t1) = self._rate_window[0], self._rate_window[-1]
+        return (s1 - s0) / (t1 - t0) if t1 > t0 else None
+
+    @property
+    def optimal_loss(self) -> float | None:
+        return self.started.optimal_loss if self.started else None
+
+    def parameter_rows(self) -> list[ParameterRow]:
+        started, snapshot = self.started, self.snapshot
+        if started is None or snapshot is None:
+            return []
+        true_w = started.true_weights or [None] * len(snapshot.weights)
+        rows = []
+        for i, name in enumerate(started.feature_names):
+            rows.append(
+                ParameterRow(
+                    name=f"w[{name}]",
+                    value=snapshot.weights[i],
+                    grad=None if snapshot.grad_weights is None else snapshot.grad_weights[i],
+                    state={key: per_weight[i] for key, (per_weight, _) in snapshot.state.items()},
+                    true=true_w[i],
+                    optimum=started.optimal_weights[i],
+                )
+            )
+        rows.append(
+            ParameterRow(
+                name="b",
+                value=snapshot.bias,
+                grad=snapshot.grad_bias,
+                state={key: bias for key, (_, bias) in snapshot.state.items()},
+                true=started.true_bias,
+                optimum=started.optimal_bias,
+            )
+        )
+        return rows
+
+    def distance_to_optimum(self) -> float | None:
+        rows = self.parameter_rows()
+        return math.sqrt(sum(row.gap**2 for row in rows)) if rows else None

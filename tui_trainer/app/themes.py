@@ -1,0 +1,120 @@
+"""Theme files: `themes/*.toml`, validated with pydantic and turned into Textual themes.
+
+A broken file is reported (file and field named) and skipped; it never stops the app.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from textual.color import Color, ColorParseError
+from textual.theme import Theme
+
+from ..core.config import explain
+
+
+def _color(value: str) -> str:
+    try:
+        Color.parse(value)
+    except ColorParseError:
+        raise ValueError(f"{value!r} is not a colour (try '#1e90ff', 'rgb(30,144,255)' or 'ansi_blue')") from None
+    return value
+
+
+ColorText = Annotated[str, AfterValidator(_color)]
+
+
+class ChartColors(BaseModel):
+    """Colours of the chart's lines; unset ones follow the theme's own colours."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    train: ColorText | None = None
+    """Per-step training loss (default: the theme's primary)."""
+    validation: ColorText | None = None
+    """Per-epoch validation loss (default: warning)."""
+    optimum: ColorText | None = None
+    """The closed-form optimal loss line (default: success)."""
+    series: list[ColorText] = Field(default_factory=list)
+    """More colours for overlaid curves, in order."""
+
+
+class ThemeFile(BaseModel):
+    """One theme file. Colours are anything Textual parses: #rrggbb, rgb(), names, ansi_*."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    """Lower-case words joined by dashes; shown in the theme picker."""
+    dark: bool = True
+    ansi: bool = False
+    """Use the terminal's own 16 colours (for terminals without true colour)."""
+    primary: ColorText
+    secondary: ColorText | None = None
+    accent: ColorText | None = None
+    warning: ColorText | None = None
+    error: ColorText | None = None
+    success: ColorText | None = None
+    foreground: ColorText | None = None
+    background: ColorText | None = None
+    surface: ColorText | None = None
+    panel: ColorText | None = None
+    boost: ColorText | None = None
+    chart: ChartColors = Field(default_factory=ChartColors)
+    variables: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")], str] = Field(default_factory=dict)
+    """Extra Textual design variables, e.g. `input-cursor-background`."""
+
+    def to_theme(self) -> Theme:
+        colours = self.model_dump(exclude={"name", "dark", "ansi", "chart", "variables"}, exclude_none=True)
+        variables = dict(self.variables)
+        if self.ansi:  # Textual's own stylesheet refers to these in ANSI mode
+            variables.setdefault("ansi-background", "ansi_black" if self.dark else "ansi_white")
+            variables.setdefault("ansi-foreground", "ansi_white" if self.dark else "ansi_black")
+        return Theme(name=self.name, dark=self.dark, ansi=self.ansi, variables=variables, **colours)
+
+
+@dataclass(frozen=True)
+class LoadedTheme:
+    theme: Theme
+    chart: ChartColors
+    path: Path
+
+
+def bundled_theme_dir() -> Path:
+    """The themes that ship with tui-trainer: inside the installed package, or in a checkout."""
+    packaged = Path(str(resources.files("tui_trainer"))) / "themes"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "themes"
+
+
+def user_theme_dir() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "tui-trainer" / "themes"
+
+
+def load_themes(folders: list[Path]) -> tuple[list[LoadedTheme], list[str]]:
+    """Every valid theme in `folders` (later folders win on a name clash), and a line per bad file."""
+    loaded: dict[str, LoadedTheme] = {}
+    problems: list[str] = []
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.toml")):
+            try:
+                theme_file = ThemeFile.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+            except (OSError, UnicodeDecodeError) as error:
+                problems.append(f"theme {path.name}: cannot be read ({error})")
+            except tomllib.TOMLDecodeError as error:
+                problems.append(f"theme {path.name}: is not valid TOML ({error})")
+            except ValidationError as error:
+                problems.append(f"theme {path.name}: " + "; ".join(explain(error, model=ThemeFile)))
+            else:
+                loaded[theme_file.name] = LoadedTheme(theme_file.to_theme(), theme_file.chart, path)
+    return list(loaded.values()), problems

@@ -1,0 +1,88 @@
+"""Where the rows come from: synthetic data, or a CSV file checked as its path is typed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Label, Static, Switch
+
+from ..form import CSV_FIELDS, SHARED_DATA_FIELDS, SOURCES, SYNTHETIC_FIELDS
+from .optimizer_panel import choice_row
+from .setting_field import SettingField
+
+
+class DataPanel(VerticalScroll):
+    DEFAULT_CSS = """
+    DataPanel .choice { height: 1; }
+    DataPanel .choice .label, DataPanel .switch-row .label { width: 13; color: $text-muted; }
+    DataPanel .choice Select { width: 1fr; }
+    DataPanel .switch-row { height: 1; }
+    DataPanel Switch { height: 1; border: none; padding: 0; }
+    DataPanel #csv-status { color: $text-muted; padding-left: 2; }
+    DataPanel #csv-status.-problem { color: $error; }
+    DataPanel.-synthetic .csv-only, DataPanel.-csv .synthetic-only { display: none; }
+    """
+
+    class CsvChecked(Message):
+        """The CSV fields were checked: `problem` is None when the file loads."""
+
+        def __init__(self, problem: str | None) -> None:
+            super().__init__()
+            self.problem = problem
+
+    def __init__(self, values: dict) -> None:
+        super().__init__(id="data-panel")
+        self.values = values
+        self.csv_problem: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield choice_row("data", SOURCES, self.values["data.kind"], "select-source")
+        for field in SYNTHETIC_FIELDS:
+            row = SettingField(field, self.values.get(field.path, ""), "3, then seeded draws" if field.name == "true_weights" else "")
+            row.add_class("synthetic-only")
+            yield row
+        for field in CSV_FIELDS:
+            hint = {"target": "last column", "features": "all other columns", "source": "data.csv"}[field.name]
+            row = SettingField(field, self.values.get(field.path, ""), hint)
+            row.add_class("csv-only")
+            yield row
+        with Horizontal(classes="switch-row csv-only"):
+            yield Label("standardize", classes="label")
+            yield Switch(value=bool(self.values["data.standardize"]), id="switch-standardize")
+        yield Static("", id="csv-status", classes="csv-only")
+        for field in SHARED_DATA_FIELDS:
+            yield SettingField(field, self.values.get(field.path, ""))
+
+    def on_mount(self) -> None:
+        self.show_source(self.values["data.kind"])
+
+    def show_source(self, kind: str) -> None:
+        self.set_class(kind != "csv", "-synthetic")
+        self.set_class(kind == "csv", "-csv")
+
+    @work(thread=True, exclusive=True, group="csv-check")
+    def check_csv(self, path: str, target: str | None, features: list[str] | None) -> None:
+        """Read the file off the UI thread; a big CSV must not freeze the form."""
+        from ...core.data import read_csv
+        from ...core.errors import DataError
+
+        try:
+            table = read_csv(Path(path), target, features)
+        except DataError as error:
+            problem, status = str(error), str(error)
+        else:
+            problem = None
+            names = ", ".join(table.feature_names)
+            status = f"{len(table.x)} rows · target {table.target_name!r} · features: {names}"
+        self.app.call_from_thread(self._show_csv_status, problem, status)
+
+    def _show_csv_status(self, problem: str | None, status: str) -> None:
+        self.csv_problem = problem
+        label = self.query_one("#csv-status", Static)
+        label.update(status)
+        label.set_class(problem is not None, "-problem")
+        self.post_message(self.CsvChecked(problem))

@@ -1,0 +1,97 @@
+"""The parameter inspector: each weight and the bias beside its gradient, the optimizer's state
+for it, the true value and the closed-form optimum; and the autograd facts of the last step."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from ..run_view import RunView
+
+NUMBER_WIDTH = 10  # what compact() needs: "-0.0013845", "-6.68e-04"
+STATE_LABELS = {"velocity": "velocity", "sum_sq": "Σ g²", "mean_sq": "mean g²", "m": "m", "v": "v"}
+
+
+def number(value: float | None, digits: int = 6) -> str:
+    return "—" if value is None else f"{value:.{digits}g}"
+
+
+def compact(value: float | None) -> str:
+    """At most 9 characters: small and large magnitudes in scientific notation."""
+    if value is None:
+        return "—"
+    if value != 0 and not 1e-3 <= abs(value) < 1e5:
+        return f"{value:.2e}"
+    return f"{value:.5g}"
+
+
+class Inspector(Vertical):
+    DEFAULT_CSS = """
+    Inspector { height: auto; max-height: 50%; }
+    Inspector DataTable { height: auto; max-height: 12; }
+    Inspector .facts { color: $text-muted; padding: 0 1; }
+    """
+
+    def __init__(self, view: RunView, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.view = view
+        self._columns: tuple[str, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(id="parameters", cursor_type="row", zebra_stripes=True)
+        yield Static("Press s to start training, n to take one step.", id="distance", classes="facts")
+        yield Static("", id="autograd", classes="facts")
+
+    def update_view(self) -> None:
+        rows = self.view.parameter_rows()
+        table = self.query_one(DataTable)
+        if not rows:
+            table.clear(columns=True)
+            self._columns = ()
+            self.query_one("#distance", Static).update("Press s to start training, n to take one step.")
+            self.query_one("#autograd", Static).update("")
+            return
+        state_names = tuple(rows[0].state)
+        columns = ("param", "value", "grad", *(STATE_LABELS.get(n, n) for n in state_names), "true", "optimum", "− optimum")
+        if columns != self._columns or table.row_count != len(rows):
+            table.clear(columns=True)
+            # fixed widths: columns sized by whichever values came first would clip later ones
+            table.add_column(columns[0], width=max(5, *(len(row.name) for row in rows)))
+            for label in columns[1:]:
+                table.add_column(label, width=NUMBER_WIDTH)
+            for row in rows:
+                table.add_row(*self._cells(row, state_names), key=row.name)
+            self._columns = columns
+        else:
+            for row in rows:
+                for index, cell in enumerate(self._cells(row, state_names)):
+                    table.update_cell_at((table.get_row_index(row.name), index), cell)
+        self._show_facts()
+
+    @staticmethod
+    def _cells(row, state_names) -> list:
+        return [
+            Text(row.name),  # a Text, so `w[x1]` is not read as markup
+            compact(row.value),
+            compact(row.grad),
+            *(compact(row.state[name]) for name in state_names),
+            number(row.true),
+            compact(row.optimum),
+            compact(row.gap),
+        ]
+
+    def _show_facts(self) -> None:
+        view, snapshot = self.view, self.view.snapshot
+        lines = [
+            f"‖θ − θ*‖ {number(view.distance_to_optimum(), 4)} · lr {number(view.lr, 4)}",
+            f"batch loss {number(view.last_loss, 5)} · optimal {number(view.optimal_loss, 5)}"
+            + (f" · validation {number(view.last_val_loss, 5)}" if view.last_val_loss is not None else ""),
+        ]
+        self.query_one("#distance", Static).update("\n".join(lines))
+        if snapshot is None:
+            return
+        flags = " ".join(f"{name}{'✓' if on else '✗'}" for name, on in snapshot.requires_grad.items())
+        grad_fn = snapshot.grad_fn or "None (no step yet)"
+        self.query_one("#autograd", Static).update(f"loss.grad_fn {grad_fn} · requires_grad {flags}")

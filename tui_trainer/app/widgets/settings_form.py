@@ -1,0 +1,171 @@
+"""The optimizer and data panels as one form: validated as it is typed, locked while a run goes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, Select, Static, Switch, TabbedContent, TabPane
+
+from ...core.config import RunConfig
+from ..form import (
+    CSV,
+    HYPERPARAMETER_FIELDS,
+    build_config,
+    preset_values,
+    visible_text_fields,
+)
+from .data_panel import DataPanel
+from .optimizer_panel import OptimizerPanel
+from .setting_field import SettingField
+
+LR_PATH = "optimizer.lr"
+
+
+class SettingsForm(Vertical):
+    DEFAULT_CSS = """
+    SettingsForm { height: 1fr; }
+    SettingsForm TabbedContent { height: 1fr; }
+    SettingsForm TabPane { padding: 0 1; }
+    SettingsForm #form-problem { color: $error; display: none; padding: 0 1; }
+    SettingsForm.-cross-problem #form-problem { display: block; }
+    """
+
+    @dataclass
+    class Changed(Message):
+        """The form was edited: `config` is None while any field is wrong."""
+
+        form: SettingsForm
+        config: RunConfig | None
+
+    @dataclass
+    class LearningRateSubmitted(Message):
+        """Enter was pressed on a valid learning rate."""
+
+        lr: float
+
+    def __init__(self, values: dict) -> None:
+        super().__init__(id="settings")
+        self.initial = values
+        self.config: RunConfig | None = None
+        self.problems: dict[str, str] = {}
+        self.locked = False
+        self.algorithm = values["optimizer.algorithm"]
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent(id="settings-tabs"):
+            with TabPane("Optimizer", id="tab-optimizer"):
+                yield OptimizerPanel(self.initial)
+            with TabPane("Data", id="tab-data"):
+                yield DataPanel(self.initial)
+        yield Static("", id="form-problem")
+
+    def on_mount(self) -> None:
+        self._show_fields()
+        self.validate()
+
+    # --- reading and checking ---
+
+    def fields(self) -> dict[str, SettingField]:
+        return {row.field.path: row for row in self.query(SettingField)}
+
+    def values(self) -> dict:
+        values = {path: row.value for path, row in self.fields().items()}
+        values["optimizer.algorithm"] = self.query_one("#select-algorithm", Select).value
+        values["optimizer.implementation"] = self.query_one("#select-implementation", Select).value
+        values["init"] = self.query_one("#select-init", Select).value
+        values["data.kind"] = self.query_one("#select-source", Select).value
+        values["data.standardize"] = self.query_one("#switch-standardize", Switch).value
+        return values
+
+    def validate(self) -> RunConfig | None:
+        """Check the whole form, mark each wrong field, and remember the result."""
+        self.config, self.problems = build_config(self.values())
+        csv_problem = self.query_one(DataPanel).csv_problem
+        if self.config is not None and not self.config.data.is_synthetic and csv_problem:
+            self.config, self.problems = None, {"data.source": csv_problem}
+        for path, row in self.fields().items():
+            row.show_problem(self.problems.get(path))
+        cross = [message for path, message in self.problems.items() if path not in self.fields()]
+        self.query_one("#form-problem", Static).update("\n".join(cross))
+        self.set_class(bool(cross), "-cross-problem")
+        self.post_message(self.Changed(self, self.config))
+        return self.config
+
+    def first_problem(self) -> str | None:
+        if not self.problems:
+            return None
+        path, message = next(iter(self.problems.items()))
+        row = self.fields().get(path)
+        return f"{row.field.label}: {message}" if row else message
+
+    # --- reacting to edits ---
+
+    @on(Select.Changed, "#select-algorithm")
+    def _algorithm_changed(self, event: Select.Changed) -> None:
+        if event.value == self.algorithm:
+            return  # Select also reports its first value: keep what was preloaded
+        self.algorithm = str(event.value)
+        fields = self.fields()
+        for path, text in preset_values(str(event.value)).items():
+            fields[path].value = text
+        self.query_one(OptimizerPanel).show_summary(str(event.value))
+        self._show_fields()
+        self.validate()
+
+    @on(Select.Changed, "#select-source")
+    def _source_changed(self, event: Select.Changed) -> None:
+        self.query_one(DataPanel).show_source(str(event.value))
+        self._show_fields()
+        self._check_csv()
+        self.validate()
+
+    @on(Select.Changed, "#select-implementation, #select-init")
+    @on(Switch.Changed)
+    def _choice_changed(self) -> None:
+        self.validate()
+
+    @on(Input.Changed)
+    def _text_changed(self, event: Input.Changed) -> None:
+        if event.input.id and "data--" in event.input.id and self.values()["data.kind"] == CSV:
+            self._check_csv()
+        self.validate()
+
+    @on(DataPanel.CsvChecked)
+    def _csv_checked(self) -> None:
+        self.validate()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        row = self.fields().get(LR_PATH)
+        if row is not None and event.input is row.input and LR_PATH not in self.problems and self.config:
+            self.post_message(self.LearningRateSubmitted(self.config.optimizer.lr))
+
+    def _check_csv(self) -> None:
+        values = self.values()
+        path = values["data.source"].strip()
+        if values["data.kind"] != CSV or not path:
+            return
+        target = values["data.target"].strip() or None
+        features = [name.strip() for name in values["data.features"].split(",") if name.strip()] or None
+        self.query_one(DataPanel).check_csv(path, target, features)
+
+    def _show_fields(self) -> None:
+        visible = {field.path for field in visible_text_fields(self.values())}
+        for path, row in self.fields().items():
+            if path in {f.path for f in HYPERPARAMETER_FIELDS.values()}:
+                row.display = path in visible
+
+    # --- while a run goes ---
+
+    def set_locked(self, locked: bool) -> None:
+        """Freeze every setting except the learning rate, which stays live."""
+        self.locked = locked
+        for widget in self.query("Input, Select, Switch"):
+            widget.disabled = locked and widget.id != "field-optimizer--lr"
+
+    def set_lr_text(self, lr: float) -> None:
+        self.fields()[LR_PATH].value = f"{lr:g}"

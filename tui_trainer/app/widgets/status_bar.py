@@ -1,0 +1,44 @@
+"""The top line: device, run state, step and epoch, speed and time."""
+
+from __future__ import annotations
+
+from textual.markup import escape
+from textual.widgets import Static
+
+from ...core.events import RunState
+from ..run_view import RunView
+
+STATE_STYLES = {
+    RunState.IDLE: "$text-muted",
+    RunState.RUNNING: "$success",
+    RunState.PAUSED: "$warning",
+    RunState.DONE: "$accent",
+    RunState.STOPPED: "$secondary",
+    RunState.DIVERGED: "$error",
+    RunState.ERROR: "$error",
+}
+
+
+class StatusBar(Static):
+    DEFAULT_CSS = """
+    StatusBar { height: 1; background: $panel; color: $foreground; padding: 0 1; }
+    """
+
+    def __init__(self, view: RunView, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.view = view
+        self.device = "starting…"
+
+    def update_view(self) -> None:
+        view = self.view
+        parts = ["[b]tui-trainer[/b]", escape(self.device), f"[b {STATE_STYLES[view.state]}]{view.state.value}[/]"]
+        started = view.started
+        if started is not None:
+            parts.append(f"step {view.step:,}/{started.total_steps:,}")
+            parts.append(f"epoch {view.epoch}/{started.epochs}")
+            rate = view.steps_per_s
+            parts.append("— steps/s" if rate is None else f"{rate:,.0f} steps/s")
+            parts.append(f"{view.elapsed:.1f} s")
+        if view.state in (RunState.DIVERGED, RunState.ERROR) and view.message:
+            parts.append(escape(view.message))
+        self.update(" │ ".join(parts))
