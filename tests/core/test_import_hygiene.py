@@ -37,3 +37,9 @@ def test_the_settings_and_data_modules_do_not_import_torch():
     """The app validates forms and CSV paths with these before torch is loaded."""
     loaded = roots(loaded_after_importing("tui_trainer.core.config", "tui_trainer.core.data", "tui_trainer.cli"))
     assert "torch" not in loaded and "pydantic" in loaded
+
+
+def test_the_app_opens_without_importing_torch():
+    """The first frame must not wait for `import torch`: only the trainer process loads it."""
+    loaded = roots(loaded_after_importing("tui_trainer.app.app"))
+    assert "textual" in loaded and "torch" not in loaded
