@@ -12,9 +12,10 @@ import sys
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING
 
-from .core.config import DataConfig, OptimizerConfig, RunConfig, explain
+if TYPE_CHECKING:
+    from .core.config import RunConfig
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 
@@ -30,8 +31,10 @@ class Flag:
     boolean: bool = False
 
     def help(self) -> str:
+        from .core.config import DataConfig, OptimizerConfig, RunConfig
+
         section, _, field = self.path.rpartition(".")
-        model: type[BaseModel] = {"optimizer": OptimizerConfig, "data": DataConfig, "": RunConfig}[section]
+        model = {"optimizer": OptimizerConfig, "data": DataConfig, "": RunConfig}[section]
         text = model.model_fields[field].description or ""
         return text.replace("%", "%%")
 
@@ -51,6 +54,7 @@ RUN_FLAGS = (
     Flag("--seed", "seed", "N"),
     Flag("--init", "init", choices=("zeros", "normal")),
     Flag("--device", "device", "auto|cpu|cuda|cuda:N|mps"),
+    Flag("--engine", "engine", choices=("autograd", "fused")),
     Flag("--max-steps", "max_steps", "N"),
     Flag("--data", "data.source", "synthetic|PATH.csv"),
     Flag("--target", "data.target", "COLUMN"),
@@ -107,7 +111,7 @@ def build_parser() -> Parser:
     add_run_flags(train)
     output = train.add_argument_group("output")
     output.add_argument("--metrics", metavar="PATH", help="write one JSON line per logged step to PATH")
-    output.add_argument("--log-every", metavar="N", default=argparse.SUPPRESS, help=RunConfig.model_fields["log_every"].description)
+    output.add_argument("--log-every", metavar="N", default=argparse.SUPPRESS, help=Flag("--log-every", "log_every").help())
     output.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
     output.add_argument("--quiet", action="store_true", help="no progress bar even on a terminal")
     return parser
@@ -115,6 +119,11 @@ def build_parser() -> Parser:
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
     """Settings from the flags that were given; a bad value exits 2 with one line naming the flag."""
+    from pydantic import ValidationError
+
+    from .core.config import RunConfig
+    from .core.validation import explain
+
     values: dict[str, Any] = {}
     for flag in (*RUN_FLAGS, Flag("--log-every", "log_every")):
         key = flag.name.removeprefix("--").replace("-", "_")
@@ -129,12 +138,19 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:  # nothing to parse or check: open the app before loading the settings models
+        return _open_app(None)
     args = build_parser().parse_args(argv)
     config = config_from_args(args)
     if args.command == "train":
         from .headless import train
 
         return train(config, metrics=args.metrics, as_json=args.json, quiet=args.quiet)
+    return _open_app(config)
+
+
+def _open_app(config: RunConfig | None) -> int:
     from .app.app import TrainerApp
 
     TrainerApp(config).run()

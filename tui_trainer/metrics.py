@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TextIO
 
-from .core.events import EpochEnded, Event, RunFinished, RunStarted, StepLosses
+from .core.events import EpochsEnded, Event, RunFinished, RunStarted, StepLosses
 
 
 class MetricsWriter:
@@ -21,44 +21,48 @@ class MetricsWriter:
         self.log_every = log_every
         self.prefix = "".join(f'"{key}": "{value}", ' for key, value in (fields or {}).items())
         self.steps_per_epoch = 1
-        self.epoch_end_line: str | None = None  # held until its EpochEnded arrives
+        self.pending: list[tuple[int, str]] = []  # lines of the last steps, until their epochs are known
 
     @classmethod
     def open(cls, path: str | Path, log_every: int = 1, fields: dict[str, str] | None = None) -> MetricsWriter:
         return cls(Path(path).open("w", encoding="utf-8", buffering=1 << 16), log_every, fields)
 
     def __call__(self, event: Event) -> None:
+        if isinstance(event, EpochsEnded):
+            self._flush(event)
+            return
+        self._flush(None)
         if isinstance(event, StepLosses):
-            self._steps(event)
-        elif isinstance(event, EpochEnded) and self.epoch_end_line is not None:
-            val = "null" if event.val_loss is None else repr(event.val_loss)
-            self.handle.write(f'{self.epoch_end_line}, "train_loss": {event.train_loss!r}, "val_loss": {val}}}\n')
-            self.epoch_end_line = None
+            self._queue(event)
         elif isinstance(event, RunStarted):
             self.steps_per_epoch = event.steps_per_epoch
         elif isinstance(event, RunFinished):
             self.close()
 
-    def _steps(self, event: StepLosses) -> None:
-        write, every, per_epoch = self.handle.write, self.log_every, self.steps_per_epoch
+    def _queue(self, event: StepLosses) -> None:
+        every, per_epoch, prefix = self.log_every, self.steps_per_epoch, self.prefix
+        lr = repr(event.lr)
         for offset, loss in enumerate(event.losses):
             step = event.first_step + offset
-            epoch_end = step % per_epoch == 0
-            if step % every and not epoch_end:
+            if step % every and step % per_epoch:
                 continue
-            line = (
-                f'{{{self.prefix}"step": {step}, "epoch": {event.epoch}, "loss": {loss!r}, '
-                f'"lr": {event.lr!r}, "elapsed": {event.elapsed[offset]:.6f}'
-            )
-            if epoch_end:
-                self.epoch_end_line = line
-            else:
-                write(line + "}\n")
+            epoch = (step - 1) // per_epoch + 1
+            line = f'{{{prefix}"step": {step}, "epoch": {epoch}, "loss": {loss!r}, "lr": {lr}, "elapsed": {event.elapsed[offset]:.6f}'
+            self.pending.append((step, line))
+
+    def _flush(self, epochs: EpochsEnded | None) -> None:
+        if not self.pending:
+            return
+        extra: dict[int, str] = {}
+        if epochs is not None:
+            vals = epochs.val_losses or [None] * len(epochs.steps)
+            for step, train, val in zip(epochs.steps, epochs.train_losses, vals):
+                extra[step] = f', "train_loss": {train!r}, "val_loss": {"null" if val is None else repr(val)}'
+        self.handle.write("".join(f"{line}{extra.get(step, '')}}}\n" for step, line in self.pending))
+        self.pending = []
 
     def close(self) -> None:
         if self.handle.closed:
             return
-        if self.epoch_end_line is not None:
-            self.handle.write(self.epoch_end_line + "}\n")
-            self.epoch_end_line = None
+        self._flush(None)
         self.handle.close()

@@ -11,6 +11,7 @@ def test_a_config_survives_the_round_trip_through_the_form():
         {"optimizer": {"algorithm": "momentum", "batch_size": 7}, "data": {"dims": 2, "true_weights": [1, -2], "noise": 0}},
         {"data": {"source": "houses.csv", "target": "price", "features": ["a", "b"], "standardize": False}},
         {"max_steps": 10, "device": "cpu"},
+        {"engine": "fused", "optimizer": {"algorithm": "rmsprop"}},
     ):
         config = RunConfig.model_validate(settings)
         rebuilt, problems = build_config(values_from_config(config))

@@ -10,7 +10,7 @@ from tui_trainer.app.app import TrainerApp
 from tui_trainer.core.config import RunConfig
 from tui_trainer.core.events import RunState
 
-from .test_app import wait_for_state, wait_until
+from .test_app import panels, wait_for_state, wait_until
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -26,6 +26,7 @@ def pin_machine_details(app: TrainerApp) -> None:
 
 
 async def ready(pilot) -> None:
+    await panels(pilot)
     await wait_until(pilot, lambda: not pilot.app.status_bar.device.startswith("starting"), what="the engine")
     pin_machine_details(pilot.app)
     await pilot.pause(0.1)
@@ -34,6 +35,7 @@ async def ready(pilot) -> None:
 def finished_run(settings: dict, theme: str | None = None):
     async def run_before(pilot) -> None:
         app = pilot.app
+        await ready(pilot)
         if theme:
             app.theme = theme
         await pilot.press("s")

@@ -64,6 +64,8 @@ def test_flags_reach_the_run(capsys):
         "--epochs", "2", "--samples", "200", "--dims", "2", "--noise", "0", "--true-weights", "1,2",
         "--true-bias", "-1", "--val-fraction", "0", "--implementation", "scratch", "--init", "zeros", "--json",
     )
+    fused_code, fused_out, _ = train(capsys, "--engine", "fused", "--algorithm", "adam", "--json")
+    assert fused_code == 0 and strict_json(fused_out)["final_loss"] <= strict_json(fused_out)["optimal_loss"] * 1.01
     summary = strict_json(out)
     assert code == 0
     assert (summary["implementation"], summary["steps"], summary["epochs"]) == ("scratch", 40, 2)
@@ -89,6 +91,8 @@ def test_flags_reach_the_run(capsys):
         (["--speed", "3"], "unrecognized arguments: --speed 3"),
         (["--data", "missing.csv"], "missing.csv: no such file"),
         (["--log-every", "0"], "--log-every: must be a whole number >= 1"),
+        (["--engine", "fused", "--implementation", "scratch"], "implementation scratch needs --engine autograd (fused writes its own updates)"),
+        (["--engine", "jit"], "argument --engine: invalid choice: 'jit'"),
         (["--metrics", "/no/such/folder/m.jsonl"], "--metrics: cannot write /no/such/folder/m.jsonl"),
     ],
 )

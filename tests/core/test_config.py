@@ -9,8 +9,8 @@ from tui_trainer.core.config import (
     DataConfig,
     OptimizerConfig,
     RunConfig,
-    explain,
 )
+from tui_trainer.core.validation import explain
 
 
 def message(model, **values) -> str:

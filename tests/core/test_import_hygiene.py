@@ -43,3 +43,10 @@ def test_the_app_opens_without_importing_torch():
     """The first frame must not wait for `import torch`: only the trainer process loads it."""
     loaded = roots(loaded_after_importing("tui_trainer.app.app"))
     assert "textual" in loaded and "torch" not in loaded
+
+
+def test_opening_the_app_loads_nothing_heavy_before_the_first_frame():
+    """`tui-trainer` with no flags: the settings models, numpy and plotext load after the first
+    frame (the benchmark's case 4 measures what that buys)."""
+    loaded = roots(loaded_after_importing("tui_trainer.cli", "tui_trainer.app.app"))
+    assert not loaded & {"torch", "numpy", "pydantic", "plotext", "textual_plotext"}

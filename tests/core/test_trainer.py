@@ -10,7 +10,7 @@ import torch
 from tui_trainer.core.config import RunConfig
 from tui_trainer.core.control import RunControl
 from tui_trainer.core.events import (
-    EpochEnded,
+    EpochsEnded,
     RunFinished,
     RunStarted,
     RunState,
@@ -18,7 +18,8 @@ from tui_trainer.core.events import (
     StateChanged,
     StepLosses,
 )
-from tui_trainer.core.trainer import BatchOrder, Trainer
+from tui_trainer.core.batches import Batches
+from tui_trainer.core.trainer import Trainer
 
 from .helpers import all_finite, config
 
@@ -31,6 +32,15 @@ def run(cfg, **kwargs):
 
 def of(events, kind):
     return [event for event in events if isinstance(event, kind)]
+
+
+def epoch_ends(events):
+    """(epoch, step, train loss, validation loss) of every epoch that ended."""
+    return [
+        (epoch, step, train, None if e.val_losses is None else e.val_losses[i])
+        for e in of(events, EpochsEnded)
+        for i, (epoch, step, train) in enumerate(zip(e.epochs, e.steps, e.train_losses))
+    ]
 
 
 def step_losses(events):
@@ -46,13 +56,12 @@ def test_events_tell_the_whole_run_in_order():
     assert started.initial.step == 0 and started.initial.grad_weights is None
     assert [e.state for e in of(events, StateChanged)] == [RunState.RUNNING, RunState.DONE]
     assert [s for s, _ in step_losses(events)] == list(range(1, 21))
-    epochs = of(events, EpochEnded)
-    assert [(e.epoch, e.step) for e in epochs] == [(1, 5), (2, 10), (3, 15), (4, 20)]
-    assert all(e.val_loss is not None and e.val_loss > 0 for e in epochs)
-    # every StepLosses belongs to one epoch
-    for event in of(events, StepLosses):
+    epochs = epoch_ends(events)
+    assert [(epoch, step) for epoch, step, _, _ in epochs] == [(1, 5), (2, 10), (3, 15), (4, 20)]
+    assert all(val is not None and val > 0 for _, _, _, val in epochs)
+    for event in of(events, StepLosses):  # `epoch` is the epoch of the last step reported
         last = event.first_step + len(event.losses) - 1
-        assert (event.first_step - 1) // 5 == (last - 1) // 5 == event.epoch - 1
+        assert event.epoch == (last - 1) // 5 + 1
     assert summary.steps == 20 and summary.epochs == 4 and summary.state is RunState.DONE
     assert events[-1].summary == summary
 
@@ -61,15 +70,33 @@ def test_epoch_train_loss_is_the_batch_weighted_mean_of_its_batch_losses():
     cfg = config("mbgd", batch_size=150, epochs=2)  # 320 rows: batches of 150, 150, 20
     _, _, events = run(cfg)
     losses = dict(step_losses(events))
-    first = of(events, EpochEnded)[0]
-    expected = (150 * losses[1] + 150 * losses[2] + 20 * losses[3]) / 320
-    assert first.train_loss == pytest.approx(expected, rel=1e-9)
+    (_, _, first, _), (_, _, second, _) = epoch_ends(events)
+    assert first == pytest.approx((150 * losses[1] + 150 * losses[2] + 20 * losses[3]) / 320, rel=1e-9)
+    assert second == pytest.approx((150 * losses[4] + 150 * losses[5] + 20 * losses[6]) / 320, rel=1e-9)
+
+
+def test_epoch_means_carry_over_chunk_boundaries():
+    """Tiny chunks split every epoch across several reports; the means must not change."""
+    cfg = config("mbgd", batch_size=150, epochs=3)
+    _, _, whole = run(cfg)
+    _, _, split = run(cfg, chunk_seconds=1e-9)
+    assert len(of(split, StepLosses)) > len(of(whole, StepLosses))
+    assert epoch_ends(split) == epoch_ends(whole)
+
+
+def test_full_batch_reports_every_epoch_in_one_event_per_chunk():
+    _, _, events = run(config("bgd", epochs=200))
+    ends = epoch_ends(events)
+    assert [step for _, step, _, _ in ends] == list(range(1, 201))
+    losses = dict(step_losses(events))
+    assert all(train == losses[step] for _, step, train, _ in ends)
+    assert len(of(events, EpochsEnded)) < 200
 
 
 def test_no_validation_split_means_no_validation_loss():
     cfg = config("bgd", data={"samples": 100, "val_fraction": 0}, epochs=3)
     _, summary, events = run(cfg)
-    assert all(e.val_loss is None for e in of(events, EpochEnded)) and summary.val_loss is None
+    assert all(e.val_losses is None for e in of(events, EpochsEnded)) and summary.val_loss is None
 
 
 def test_final_loss_is_the_whole_training_set_loss_and_near_optimal():
@@ -95,18 +122,33 @@ def test_max_steps_ends_the_run_early():
     assert summary.steps == 37 and summary.epochs == 0 and summary.state is RunState.DONE
 
 
-def test_batch_order_visits_every_row_once_an_epoch_and_is_seeded():
-    order = BatchOrder(rows=10, batch_size=4, seed=7, device=torch.device("cpu"))
+def batches(rows, batch_size, seed=7):
+    x = torch.arange(rows, dtype=torch.float32).reshape(-1, 1)
+    return Batches(x, x.clone(), batch_size, seed)
+
+
+@pytest.mark.parametrize("copy_rows", [True, False])
+def test_batches_visit_every_row_once_an_epoch_and_are_seeded(copy_rows):
+    order = batches(10, 4)
+    order.copy_rows = copy_rows  # a permuted copy of the rows, or a gather per batch: same rows
     assert order.steps_per_epoch == 3 and [order.batch_rows(s) for s in range(3)] == [4, 4, 2]
-    epoch0 = torch.cat([order.indices(s) for s in range(3)])
-    epoch1 = torch.cat([order.indices(s) for s in range(3, 6)])
+    epoch0 = torch.cat([order.batch(s)[0] for s in range(3)]).reshape(-1)
+    epoch1 = torch.cat([order.batch(s)[0] for s in range(3, 6)]).reshape(-1)
     assert sorted(epoch0.tolist()) == list(range(10)) == sorted(epoch1.tolist())
     assert epoch0.tolist() != epoch1.tolist()
-    again = BatchOrder(rows=10, batch_size=4, seed=7, device=torch.device("cpu"))
-    assert torch.equal(torch.cat([again.indices(s) for s in range(3)]), epoch0)
-    full = BatchOrder(rows=10, batch_size="full", seed=7, device=torch.device("cpu"))
-    assert full.indices(5) is None and full.steps_per_epoch == 1
-    assert BatchOrder(rows=10, batch_size=50, seed=7, device=torch.device("cpu")).full
+    assert epoch0.tolist() == torch.cat([order.indices(s) for s in range(3)]).tolist()
+    again = batches(10, 4)
+    assert torch.equal(torch.cat([again.batch(s)[0] for s in range(3)]).reshape(-1), epoch0)
+    full = batches(10, "full")
+    assert full.indices(5) is None and full.steps_per_epoch == 1 and full.batch(5)[0].shape == (10, 1)
+    assert batches(10, 50).full
+
+
+def test_big_data_is_gathered_per_batch_instead_of_copied(monkeypatch):
+    import tui_trainer.core.batches as module
+
+    monkeypatch.setattr(module, "PERMUTED_COPY_LIMIT", 16)
+    assert not batches(10, 4).copy_rows and batches(1, 4).copy_rows
 
 
 def test_snapshot_reports_parameters_gradients_state_and_autograd_facts():
@@ -223,9 +265,7 @@ def test_divergence_stops_with_the_last_finite_parameters(algorithm, lr):
     _, exact, _ = run(cfg.model_copy(update={"max_steps": summary.steps}))
     assert (exact.weights, exact.bias) == (summary.weights, summary.bias)
     # and the step after them is the one that breaks
-    rows = trainer.order.indices(summary.steps)
-    x, y = (trainer.x, trainer.y) if rows is None else (trainer.x[rows], trainer.y[rows])
-    loss = trainer.stepper.step(x, y)
+    loss = trainer.stepper.step(*trainer.batches.batch(summary.steps))
     params = torch.cat([trainer.model.weight.detach().reshape(-1), trainer.model.bias.detach()])
     assert not (torch.isfinite(loss) and torch.isfinite(params).all())
     assert [s.state for s in of(events, StateChanged)][-1] is RunState.DIVERGED

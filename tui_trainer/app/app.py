@@ -7,49 +7,51 @@ fast training goes.
 
 from __future__ import annotations
 
+from functools import wraps
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer
+from textual.widgets import Button, Footer, LoadingIndicator
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from ..core.config import RunConfig
 from ..core.events import RunState
 from ..engine import protocol as p
 from ..engine.host import EngineDied, EngineHost, prepare
-from .form import values_from_config
+from .messages import EngineBatch, EngineGone, LearningRateSubmitted
 from .run_view import RunView
-from .themes import LoadedTheme, bundled_theme_dir, load_themes, user_theme_dir
-from .widgets.inspector import Inspector
-from .widgets.loss_chart import LossChart
-from .widgets.settings_form import SettingsForm
 from .widgets.status_bar import StatusBar
 
+if TYPE_CHECKING:
+    from ..core.config import RunConfig
+    from .themes import LoadedTheme
+    from .widgets.inspector import Inspector
+    from .widgets.loss_chart import LossChart
+    from .widgets.settings_form import SettingsForm
+
 REFRESH_SECONDS = 1 / 30  # the screen shows new numbers at most this often
-CHART_SECONDS = 1 / 10  # the chart, the costliest widget, is redrawn at most this often
+CHART_SECONDS = 1 / 15  # the chart, the costliest widget, is redrawn at most this often
 DEFAULT_THEME = "trainer-dark"
 
 
-class EngineBatch(Message):
-    def __init__(self, batch: p.Batch) -> None:
-        super().__init__()
-        self.batch = batch
+def needs_panels(action: Callable) -> Callable:
+    """An action that works on the panels; pressed before they exist, it runs once they do."""
 
+    @wraps(action)
+    def run_when_ready(self: TrainerApp, *args):
+        if self.panels_ready:
+            return action(self, *args)
+        self._waiting_actions.append(lambda: action(self, *args))
 
-class EngineGone(Message):
-    def __init__(self, reason: str) -> None:
-        super().__init__()
-        self.reason = reason
+    return run_when_ready
 
 
 class TrainerApp(App):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere still find it
     TITLE = "tui-trainer"
     AUTO_FOCUS = None  # keys work from the first frame; click or Tab into a field to type
     BINDINGS = [
@@ -68,35 +70,27 @@ class TrainerApp(App):
 
     def __init__(self, config: RunConfig | None = None, theme_folders: list[Path] | None = None) -> None:
         super().__init__()
-        self.initial_config = config or RunConfig()
+        self.initial_config = config
+        self.panels_ready = False
+        self._waiting_actions: list[Callable[[], None]] = []
         prepare()
         self.view = RunView()
         self.engine: EngineHost | None = None
         self.run_id = 0
         self.device = "starting…"
         self._dirty = self._chart_dirty = False
-        folders = theme_folders if theme_folders is not None else [bundled_theme_dir(), user_theme_dir()]
-        self.loaded_themes, self.theme_problems = load_themes(folders)
+        self.theme_folders = theme_folders
+        self.loaded_themes: list[LoadedTheme] = []
         self.theme_charts: dict[str, LoadedTheme] = {}
-        for loaded in self.loaded_themes:
-            self.register_theme(loaded.theme)
-            self.theme_charts[loaded.theme.name] = loaded
 
     # --- layout ---
 
     def compose(self) -> ComposeResult:
+        # The first frame is this shell: it imports nothing heavy. The panels follow at once.
         yield StatusBar(self.view, id="status")
         with Horizontal(id="body"):
-            with Vertical(id="sidebar"):
-                yield SettingsForm(values_from_config(self.initial_config))
-                with Horizontal(id="buttons"):
-                    yield Button("Start", id="button-start", variant="success", compact=True)
-                    yield Button("Pause", id="button-pause", compact=True)
-                    yield Button("Step", id="button-step", compact=True)
-                    yield Button("Reset", id="button-reset", variant="warning", compact=True)
-            with Vertical(id="main"):
-                yield LossChart(self.view, id="chart")
-                yield Inspector(self.view, id="inspector")
+            yield Vertical(LoadingIndicator(), id="sidebar")
+            yield Vertical(LoadingIndicator(), id="main")
         yield Footer(show_command_palette=False)
 
     def on_resize(self) -> None:
@@ -104,19 +98,60 @@ class TrainerApp(App):
 
     def on_mount(self) -> None:
         self.status_bar = self.query_one(StatusBar)
-        self.inspector = self.query_one(Inspector)
-        self.chart = self.query_one(LossChart)
-        self.form = self.query_one(SettingsForm)
+        self._refresh_views(force=True)
+        self.call_after_refresh(self._start_engine)
+        self.call_after_refresh(self._mount_panels)
+
+    def _load_themes(self) -> None:
+        """Register the theme files (validated with pydantic) and switch to the default one."""
+        from .themes import bundled_theme_dir, load_themes, user_theme_dir
+
+        folders = self.theme_folders if self.theme_folders is not None else [bundled_theme_dir(), user_theme_dir()]
+        self.loaded_themes, problems = load_themes(folders)
+        for loaded in self.loaded_themes:
+            self.register_theme(loaded.theme)
+            self.theme_charts[loaded.theme.name] = loaded
         if DEFAULT_THEME in self.theme_charts:
             self.theme = DEFAULT_THEME
-        for problem in self.theme_problems:
+        for problem in problems:
             self.notify(problem, title="Theme skipped", severity="warning", timeout=10)
+
+    async def _mount_panels(self) -> None:
+        """The themes and the costly widgets (plotext, numpy, the settings models), right after
+        the first frame is on screen."""
+        from ..core.config import RunConfig
+        from .form import values_from_config
+        from .widgets.inspector import Inspector
+        from .widgets.loss_chart import LossChart
+        from .widgets.settings_form import SettingsForm
+
+        self._load_themes()
+        sidebar, main = self.query_one("#sidebar"), self.query_one("#main")
+        self.form = SettingsForm(values_from_config(self.initial_config or RunConfig()))
+        buttons = Horizontal(
+            Button("Start", id="button-start", variant="success", compact=True),
+            Button("Pause", id="button-pause", compact=True),
+            Button("Step", id="button-step", compact=True),
+            Button("Reset", id="button-reset", variant="warning", compact=True),
+            id="buttons",
+        )
+        self.chart = LossChart(self.view, id="chart")
+        self.inspector = Inspector(self.view, id="inspector")
+        await sidebar.remove_children()
+        await main.remove_children()
+        await sidebar.mount(self.form, buttons)
+        await main.mount(self.chart, self.inspector)
+        if not self.is_running:
+            return  # the app was closed while the panels were being built
         self.theme_changed_signal.subscribe(self, self._apply_chart_theme)
         self._apply_chart_theme()
         self.set_interval(REFRESH_SECONDS, self._refresh_views)
         self.set_interval(CHART_SECONDS, self._refresh_chart)
-        self._start_engine()
+        self.panels_ready = True
         self._refresh_views(force=True)
+        waiting, self._waiting_actions = self._waiting_actions, []
+        for action in waiting:
+            action()
 
     # --- the trainer process ---
 
@@ -185,6 +220,8 @@ class TrainerApp(App):
 
     def _state_changed(self, before: RunState | None) -> None:
         view = self.view
+        if not self.panels_ready:
+            return
         self.form.set_locked(view.active)
         self.query_one("#button-pause", Button).label = "Resume" if view.state is RunState.PAUSED else "Pause"
         if view.state is RunState.DIVERGED:
@@ -203,7 +240,8 @@ class TrainerApp(App):
             return  # nothing new, or the app is closing
         self._dirty = False
         self.status_bar.update_view()
-        self.inspector.update_view()
+        if self.panels_ready:
+            self.inspector.update_view()
 
     def _refresh_chart(self) -> None:
         if self._chart_dirty and self.chart.is_attached:
@@ -211,16 +249,16 @@ class TrainerApp(App):
             self.chart.replot()
 
     def _apply_chart_theme(self, *_: object) -> None:
+        from .themes import ChartColors
+
         loaded = self.theme_charts.get(self.theme)
         theme = self.current_theme
         colors = {name: getattr(theme, name) for name in ("primary", "warning", "success", "accent") if getattr(theme, name)}
-        chart = loaded.chart if loaded else None
-        from .themes import ChartColors
-
-        self.chart.use_theme(chart or ChartColors(), colors, theme.ansi)
+        self.chart.use_theme(loaded.chart if loaded else ChartColors(), colors, theme.ansi)
 
     # --- actions ---
 
+    @needs_panels
     def action_start(self) -> None:
         if self.view.active:
             self.notify("A run is going: press r to reset it first.", severity="warning")
@@ -243,18 +281,21 @@ class TrainerApp(App):
         self._dirty = self._chart_dirty = True
         return True
 
+    @needs_panels
     def action_toggle_pause(self) -> None:
         if self.view.state is RunState.RUNNING:
             self._send(p.Pause())
         elif self.view.state is RunState.PAUSED:
             self._send(p.Resume())
 
+    @needs_panels
     def action_step(self) -> None:
         if self.view.active:
             self._send(p.Step())
         elif self._begin(paused=True):
             self._send(p.Step())
 
+    @needs_panels
     def action_reset(self) -> None:
         if self.view.active:
             self._send(p.Stop())
@@ -263,11 +304,13 @@ class TrainerApp(App):
         self._state_changed(None)
         self._dirty = self._chart_dirty = True
 
+    @needs_panels
     def action_toggle_log(self) -> None:
         plot = self.chart.plot
         plot.log_scale = not plot.log_scale
         self.chart.show_legend()
 
+    @needs_panels
     def action_toggle_smoothing(self) -> None:
         plot = self.chart.plot
         plot.smoothing = not plot.smoothing
@@ -279,6 +322,7 @@ class TrainerApp(App):
         self.theme = names[(index + 1) % len(names)]
         self.notify(f"theme: {self.theme}", timeout=2)
 
+    @needs_panels
     def action_scale_lr(self, factor: float) -> None:
         lr = self.view.lr if self.view.active and self.view.lr else None
         form = self.form
@@ -295,8 +339,8 @@ class TrainerApp(App):
             self._send(p.SetLr(lr))
             self.notify(f"learning rate {lr:g} from the next step", timeout=2)
 
-    @on(SettingsForm.LearningRateSubmitted)
-    def _lr_submitted(self, message: SettingsForm.LearningRateSubmitted) -> None:
+    @on(LearningRateSubmitted)
+    def _lr_submitted(self, message: LearningRateSubmitted) -> None:
         if self.view.active:
             self._send(p.SetLr(message.lr))
             self.notify(f"learning rate {message.lr:g} from the next step", timeout=2)

@@ -17,8 +17,8 @@ from ..core.config import (
     DataConfig,
     OptimizerConfig,
     RunConfig,
-    field_errors,
 )
+from ..core.validation import field_errors
 
 CSV = "csv"
 
@@ -71,6 +71,7 @@ TEXT_FIELDS = [*OPTIMIZER_FIELDS, *SYNTHETIC_FIELDS, *CSV_FIELDS, *SHARED_DATA_F
 # choices: the non-text settings
 ALGORITHMS = [algorithm.value for algorithm in Algorithm]
 IMPLEMENTATIONS = ["torch", "scratch"]
+ENGINES = ["autograd", "fused"]
 INITS = ["normal", "zeros"]
 SOURCES = [SYNTHETIC, CSV]
 
@@ -91,6 +92,7 @@ def values_from_config(config: RunConfig) -> dict[str, Any]:
     values: dict[str, Any] = {
         "optimizer.algorithm": config.optimizer.algorithm.value,
         "optimizer.implementation": config.optimizer.implementation.value,
+        "engine": config.engine.value,
         "init": config.init.value,
         "data.kind": SYNTHETIC if data.is_synthetic else CSV,
         "data.standardize": data.standardized,
@@ -127,7 +129,9 @@ def build_config(values: dict[str, Any]) -> tuple[RunConfig | None, dict[str, st
     """A RunConfig from form values, or the problems by field path. Blank text means default."""
     settings: dict[str, Any] = {"optimizer": {}, "data": {}}
     settings["optimizer"]["algorithm"] = values["optimizer.algorithm"]
-    settings["optimizer"]["implementation"] = values["optimizer.implementation"]
+    settings["engine"] = values["engine"]
+    if values["engine"] == "autograd":  # the fused engine has no implementations to choose from
+        settings["optimizer"]["implementation"] = values["optimizer.implementation"]
     settings["init"] = values["init"]
     csv = values["data.kind"] == CSV
     if csv:

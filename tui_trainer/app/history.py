@@ -8,8 +8,10 @@ and the stride doubles. A million steps and a thousand cost the same to draw.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -32,14 +34,22 @@ class History:
         self.capacity = capacity
         self.stride = 1  # points per full bucket
         self.used = 0  # buckets in use
+        self.points = 0
+        self.latest: float | None = None
+        self._allocated = False
+
+    def _allocate(self) -> None:
+        # numpy is imported on the first point, not with the app: the first frame must not wait
+        import numpy as np
+
+        capacity = self.capacity
         self.first = np.zeros(capacity, dtype=np.float64)  # x of each bucket's first point
         self.last = np.zeros(capacity, dtype=np.float64)  # x of its last point
         self.count = np.zeros(capacity, dtype=np.int64)
         self.total = np.zeros(capacity, dtype=np.float64)
         self.low = np.zeros(capacity, dtype=np.float64)
         self.high = np.zeros(capacity, dtype=np.float64)
-        self.points = 0
-        self.latest: float | None = None
+        self._allocated = True
 
     def __len__(self) -> int:
         return self.points
@@ -48,10 +58,14 @@ class History:
         self.stride, self.used, self.points, self.latest = 1, 0, 0, None
 
     def append(self, x: float, value: float) -> None:
-        self.extend(np.array([x], dtype=np.float64), np.array([value], dtype=np.float64))
+        self.extend([x], [value])
 
     def extend(self, xs, values) -> None:
         """Add points in order of x. Non-finite values are dropped: they are never drawn."""
+        import numpy as np
+
+        if not self._allocated:
+            self._allocate()
         xs = np.asarray(xs, dtype=np.float64)
         values = np.asarray(values, dtype=np.float64)
         keep = np.isfinite(values)
@@ -105,6 +119,8 @@ class History:
 
     def _halve(self) -> None:
         """Merge neighbouring buckets pairwise; the stride doubles."""
+        import numpy as np
+
         n = self.used // 2 * 2
         half = n // 2
         odd = self.used % 2  # a lone partial bucket at the end stays as it is
@@ -124,6 +140,8 @@ class History:
 
     def reduce(self, columns: int) -> Reduced:
         """At most `columns` groups of consecutive buckets, each with its mean, min and max."""
+        import numpy as np
+
         used = self.used
         if not used:
             empty = np.zeros(0)
@@ -141,6 +159,8 @@ class History:
 
 def smooth(values: np.ndarray, weight: float = 0.9) -> np.ndarray:
     """Exponential moving average with the start-up bias removed (as TensorBoard smooths)."""
+    import numpy as np
+
     if not len(values):
         return values
     out = np.empty_like(values, dtype=np.float64)

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 
 from ..core.events import (
-    EpochEnded,
+    EpochsEnded,
     RunFinished,
     RunStarted,
     RunState,
@@ -70,11 +70,11 @@ class RunView:
                 self.lr, self.last_loss = event.lr, event.losses[-1]
                 self._rate_window.append((last, self.elapsed))
                 del self._rate_window[:-20]
-            case EpochEnded():
-                self.epoch_train.append(event.step, event.train_loss)
-                if event.val_loss is not None:
-                    self.validation.append(event.step, event.val_loss)
-                    self.last_val_loss = event.val_loss
+            case EpochsEnded():
+                self.epoch_train.extend(event.steps, event.train_losses)
+                if event.val_losses:
+                    self.validation.extend(event.steps, event.val_losses)
+                    self.last_val_loss = event.val_losses[-1]
             case Snapshot():
                 self.snapshot = event
                 self.lr = event.lr

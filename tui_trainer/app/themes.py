@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-from ..core.config import explain
+from ..core.validation import explain
 
 
 def _color(value: str) -> str:
@@ -33,28 +33,22 @@ ColorText = Annotated[str, AfterValidator(_color)]
 class ChartColors(BaseModel):
     """Colours of the chart's lines; unset ones follow the theme's own colours."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
-    train: ColorText | None = None
-    """Per-step training loss (default: the theme's primary)."""
-    validation: ColorText | None = None
-    """Per-epoch validation loss (default: warning)."""
-    optimum: ColorText | None = None
-    """The closed-form optimal loss line (default: success)."""
-    series: list[ColorText] = Field(default_factory=list)
-    """More colours for overlaid curves, in order."""
+    train: ColorText | None = Field(default=None, description="Per-step training loss (default: the theme's primary).")
+    validation: ColorText | None = Field(default=None, description="Per-epoch validation loss (default: warning).")
+    optimum: ColorText | None = Field(default=None, description="The closed-form optimal loss line (default: success).")
+    series: list[ColorText] = Field(default_factory=list, description="More colours for overlaid curves, in order.")
 
 
 class ThemeFile(BaseModel):
     """One theme file. Colours are anything Textual parses: #rrggbb, rgb(), names, ansi_*."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    """Lower-case words joined by dashes; shown in the theme picker."""
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="Lower-case words joined by dashes; shown in the theme picker.")
     dark: bool = True
-    ansi: bool = False
-    """Use the terminal's own 16 colours (for terminals without true colour)."""
+    ansi: bool = Field(default=False, description="Use the terminal's own 16 colours (for terminals without true colour).")
     primary: ColorText
     secondary: ColorText | None = None
     accent: ColorText | None = None
@@ -67,8 +61,7 @@ class ThemeFile(BaseModel):
     panel: ColorText | None = None
     boost: ColorText | None = None
     chart: ChartColors = Field(default_factory=ChartColors)
-    variables: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")], str] = Field(default_factory=dict)
-    """Extra Textual design variables, e.g. `input-cursor-background`."""
+    variables: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")], str] = Field(default_factory=dict, description="Extra Textual design variables, e.g. `input-cursor-background`.")
 
     def to_theme(self) -> Theme:
         colours = self.model_dump(exclude={"name", "dark", "ansi", "chart", "variables"}, exclude_none=True)

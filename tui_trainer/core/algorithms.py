@@ -15,7 +15,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .config import Implementation, OptimizerConfig, Rule
+from .config import Engine, Implementation, OptimizerConfig, Rule
+
+BLOCK_ROWS = 1 << 17  # rows of a big batch processed together (measured best for autograd)
 
 # torch.optim's names for its state, and the names we show (shared with the scratch rules)
 _TORCH_STATE_NAMES = {
@@ -36,9 +38,46 @@ class Stepper:
         self.params = [model.weight, model.bias]
         self.last_loss: torch.Tensor | None = None  # kept (with its graph) for the inspector
 
+    def prepare(self, x: torch.Tensor, y: torch.Tensor, column_major: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """The rows in the layout `step` and `evaluate` take. Column-major storage (each feature
+        contiguous) makes the products of a big full batch stream through memory."""
+        return (x.t().contiguous().t() if column_major else x), y
+
+    def loss_and_gradients(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Forward, MSE loss, backward: the gradients land in .grad; returns the loss.
+
+        A big batch goes through in blocks of rows, each block's backward adding its share to
+        .grad (gradients accumulate, as the seed warns): the same full-batch gradient, but every
+        block is still in the cache when backward reads it again.
+        """
+        rows = len(x)
+        if rows <= BLOCK_ROWS:
+            loss = F.mse_loss(self.model(x), y)
+            loss.backward()
+            self.last_loss = loss
+            return loss.detach()
+        total = None
+        for start in range(0, rows, BLOCK_ROWS):
+            part = F.mse_loss(self.model(x[start : start + BLOCK_ROWS]), y[start : start + BLOCK_ROWS], reduction="sum")
+            part.backward()
+            total = part.detach() if total is None else total + part.detach()
+        with torch.no_grad():  # the sums become means once, not once per block
+            for param in self.params:
+                param.grad.mul_(1 / rows)
+        self.last_loss = part
+        return total / rows
+
     def step(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """One step; returns the batch loss before the update, detached (no host sync)."""
         raise NotImplementedError
+
+    def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """MSE on prepared rows, in eval mode, recording no graph (as the seed evaluates)."""
+        self.model.eval()
+        with torch.no_grad():
+            loss = F.mse_loss(self.model(x), y)
+        self.model.train()
+        return loss
 
     @property
     def lr(self) -> float:
@@ -64,7 +103,12 @@ class Stepper:
         with torch.no_grad():
             for param, value, grad in zip(self.params, params, grads):
                 param.copy_(value)
-                param.grad = None if grad is None else grad.clone()
+                if grad is None:
+                    param.grad = None
+                elif param.grad is not None:
+                    param.grad.copy_(grad)  # in place: a .grad may be a view the stepper writes into
+                else:
+                    param.grad = grad.clone()
         self._restore_state(state)
 
     def _capture_state(self) -> Any:
@@ -83,11 +127,9 @@ class TorchOptimStepper(Stepper):
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         self.optimizer.zero_grad()
-        loss = F.mse_loss(self.model(x), y)
-        loss.backward()
+        loss = self.loss_and_gradients(x, y)
         self.optimizer.step()
-        self.last_loss = loss
-        return loss.detach()
+        return loss
 
     @property
     def lr(self) -> float:
@@ -115,21 +157,27 @@ class TorchOptimStepper(Stepper):
 
 
 def build_torch_optimizer(params: list[torch.Tensor], config: OptimizerConfig) -> torch.optim.Optimizer:
-    wd = config.weight_decay
+    """torch.optim with its arithmetic pinned: the fused single-kernel Adam and Adagrad where torch
+    has them for the device, the single-tensor loop otherwise (what the fused engine matches)."""
+    wd, lr = config.weight_decay, config.lr
+    fused = {"fused": True} if has_fused_kernels(params[0].device) else {"foreach": False}
     match config.rule:
         case Rule.PLAIN:
-            return torch.optim.SGD(params, lr=config.lr, weight_decay=wd)
+            return torch.optim.SGD(params, lr=lr, weight_decay=wd, foreach=False)
         case Rule.MOMENTUM:
-            return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, weight_decay=wd)
+            return torch.optim.SGD(params, lr=lr, momentum=config.momentum, weight_decay=wd, foreach=False)
         case Rule.ADAGRAD:
-            return torch.optim.Adagrad(params, lr=config.lr, eps=config.eps, weight_decay=wd)
+            return torch.optim.Adagrad(params, lr=lr, eps=config.eps, weight_decay=wd, **fused)
         case Rule.RMSPROP:
-            return torch.optim.RMSprop(params, lr=config.lr, alpha=config.alpha, eps=config.eps, weight_decay=wd)
+            return torch.optim.RMSprop(params, lr=lr, alpha=config.alpha, eps=config.eps, weight_decay=wd, foreach=False)
         case Rule.ADAM:
-            return torch.optim.Adam(
-                params, lr=config.lr, betas=(config.beta1, config.beta2), eps=config.eps, weight_decay=wd
-            )
+            return torch.optim.Adam(params, lr=lr, betas=(config.beta1, config.beta2), eps=config.eps, weight_decay=wd, **fused)
     raise AssertionError(f"no torch optimizer for {config.rule}")
+
+
+def has_fused_kernels(device: torch.device) -> bool:
+    """torch.optim's fused Adam and Adagrad run on CPU and CUDA float32."""
+    return device.type in ("cpu", "cuda")
 
 
 class ScratchStepper(Stepper):
@@ -157,8 +205,7 @@ class ScratchStepper(Stepper):
         for param in self.params:  # gradients accumulate in .grad unless zeroed
             if param.grad is not None:
                 param.grad.zero_()
-        loss = F.mse_loss(self.model(x), y)
-        loss.backward()
+        loss = self.loss_and_gradients(x, y)
         self.t += 1
         with torch.no_grad():
             for index, param in enumerate(self.params):
@@ -166,8 +213,7 @@ class ScratchStepper(Stepper):
                 if self.config.weight_decay:
                     grad = grad + self.config.weight_decay * param
                 self._update(index, param, grad)
-        self.last_loss = loss
-        return loss.detach()
+        return loss
 
     # each rule updates one parameter in place; the formulas are the ones the seed's notes show
 
@@ -222,7 +268,11 @@ class ScratchStepper(Stepper):
                     target.copy_(value)
 
 
-def build_stepper(model: nn.Linear, config: OptimizerConfig) -> Stepper:
+def build_stepper(model: nn.Linear, config: OptimizerConfig, engine: Engine = Engine.AUTOGRAD) -> Stepper:
+    if engine is Engine.FUSED:
+        from .fused import FusedStepper
+
+        return FusedStepper(model, config)
     if config.implementation is Implementation.SCRATCH:
         return ScratchStepper(model, config)
     return TorchOptimStepper(model, config)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -17,7 +18,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -39,6 +39,11 @@ class Algorithm(StrEnum):
 class Implementation(StrEnum):
     TORCH = "torch"  # torch.optim does the update
     SCRATCH = "scratch"  # the update rule written out by hand, as the seed teaches
+
+
+class Engine(StrEnum):
+    AUTOGRAD = "autograd"  # loss.backward() computes the gradients, as the seed teaches
+    FUSED = "fused"  # closed-form gradients and in-place updates: no autograd graph, much faster
 
 
 class Init(StrEnum):
@@ -151,10 +156,9 @@ def _count(minimum: int):
 HYPERPARAMETERS = ("lr", "momentum", "alpha", "beta1", "beta2", "eps", "weight_decay")
 
 
-class Preset(BaseModel):
+@dataclass(frozen=True)
+class Preset:
     """What an algorithm is: its update rule, and defaults that converge on the default data."""
-
-    model_config = ConfigDict(frozen=True)
 
     rule: Rule
     summary: str
@@ -228,12 +232,10 @@ class OptimizerConfig(BaseModel):
     is refused rather than silently ignored.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
-    algorithm: Algorithm = Algorithm.BGD
-    """Which of the seven algorithms to run."""
-    implementation: Implementation = Implementation.TORCH
-    """`torch` uses torch.optim; `scratch` writes the update out by hand."""
+    algorithm: Algorithm = Field(default=Algorithm.BGD, description="Which of the seven algorithms to run.")
+    implementation: Implementation = Field(default=Implementation.TORCH, description="`torch` uses torch.optim; `scratch` writes the update out by hand.")
     lr: Positive = Field(default=None, description="learning rate: the size of each step")
     momentum: Fraction | None = Field(default=None, description="momentum: how much of the last step to keep")
     alpha: Fraction | None = Field(default=None, description="RMSProp's decay of the mean squared gradient")
@@ -315,30 +317,19 @@ def _comma_list(value: Any) -> Any:
 class DataConfig(BaseModel):
     """Where the training data comes from: seeded synthetic data, or a CSV file."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
-    source: str = Field(default=SYNTHETIC, min_length=1)
-    """`synthetic`, or the path of a CSV file with a header row."""
-    target: str | None = None
-    """CSV: the column to predict (default: the last column)."""
-    features: Annotated[list[str] | None, BeforeValidator(_features)] = None
-    """CSV: the feature columns (default: every column but the target)."""
-    standardize: bool | None = None
-    """Scale features to zero mean and unit (population) std; default: on for CSV, off for synthetic."""
-    val_fraction: Fraction = 0.2
-    """Share of the rows held out for validation."""
-    samples: _count(2) = 1000
-    """Synthetic: number of rows."""
-    dims: _count(1) = 1
-    """Synthetic: number of features."""
-    noise: NonNegative = 0.5
-    """Synthetic: standard deviation of the Gaussian noise added to y."""
-    true_weights: Annotated[list[Finite] | None, BeforeValidator(_comma_list)] = None
-    """Synthetic: the weights of y = Xw + b + noise (default: 3.0, then seeded draws)."""
-    true_bias: Finite = 0.8
-    """Synthetic: the bias b (default 0.8, the seed's y = 3x + 0.8)."""
-    seed: Seed = 0
-    """Seed of the synthetic data and of the train/validation split."""
+    source: str = Field(default=SYNTHETIC, min_length=1, description="`synthetic`, or the path of a CSV file with a header row.")
+    target: str | None = Field(default=None, description="CSV: the column to predict (default: the last column).")
+    features: Annotated[list[str] | None, BeforeValidator(_features)] = Field(default=None, description="CSV: the feature columns (default: every column but the target).")
+    standardize: bool | None = Field(default=None, description="Scale features to zero mean and unit (population) std; default: on for CSV, off for synthetic.")
+    val_fraction: Fraction = Field(default=0.2, description="Share of the rows held out for validation.")
+    samples: _count(2) = Field(default=1000, description="Synthetic: number of rows.")
+    dims: _count(1) = Field(default=1, description="Synthetic: number of features.")
+    noise: NonNegative = Field(default=0.5, description="Synthetic: standard deviation of the Gaussian noise added to y.")
+    true_weights: Annotated[list[Finite] | None, BeforeValidator(_comma_list)] = Field(default=None, description="Synthetic: the weights of y = Xw + b + noise (default: 3.0, then seeded draws).")
+    true_bias: Finite = Field(default=0.8, description="Synthetic: the bias b (default 0.8, the seed's y = 3x + 0.8).")
+    seed: Seed = Field(default=0, description="Seed of the synthetic data and of the train/validation split.")
 
     @property
     def is_synthetic(self) -> bool:
@@ -381,72 +372,20 @@ def _device(value: Any) -> Any:
 class RunConfig(BaseModel):
     """Everything one training run needs."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig)
     data: DataConfig = Field(default_factory=DataConfig)
-    seed: Seed = 0
-    """Seed of the initial parameters and of the order batches are drawn in."""
-    init: Init = Init.NORMAL
-    """Initial parameters: all zeros, or seeded draws from N(0, 1)."""
-    device: Annotated[str, BeforeValidator(_device)] = "auto"
-    """auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps."""
-    max_steps: _count(1) | None = None
-    """Stop after this many steps even if epochs remain."""
-    log_every: _count(1) = 1
-    """Write a metrics line every this many steps."""
+    seed: Seed = Field(default=0, description="Seed of the initial parameters and of the order batches are drawn in.")
+    init: Init = Field(default=Init.NORMAL, description="Initial parameters: all zeros, or seeded draws from N(0, 1).")
+    device: Annotated[str, BeforeValidator(_device)] = Field(default="auto", description="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps.")
+    engine: Engine = Field(default=Engine.AUTOGRAD, description="autograd (loss.backward(), as the seed teaches) or fused (closed-form gradients, in place).")
+    max_steps: _count(1) | None = Field(default=None, description="Stop after this many steps even if epochs remain.")
+    log_every: _count(1) = Field(default=1, description="Write a metrics line every this many steps.")
 
-
-def explain(
-    error: ValidationError, names: dict[str, str] | None = None, model: type[BaseModel] | None = None
-) -> list[str]:
-    """Turn a pydantic error into plain lines: `<name>: <what is wrong>`.
-
-    `names` maps a field path such as `optimizer.lr` to what the person knows it as (a CLI flag,
-    a form label); unmapped paths are shown as they are. With `model` (the validated class), a
-    check across fields of a nested model is told apart from a field's own problem, and the field
-    names inside its message are replaced by their `names` too.
-    """
-    names = names or {}
-    lines = []
-    for path, message, _ in _problems(error):
-        if path and not _is_model_path(model, path):
-            lines.append(f"{names.get(path, path)}: {message}")
-            continue
-        prefix = f"{path}." if path else ""
-        for field_path, label in names.items():
-            rest = field_path[len(prefix) :]
-            if field_path.startswith(prefix) and "." not in rest:
-                message = re.sub(rf"\b{re.escape(rest)}\b", label, message)
-        lines.append(message)
-    return lines
-
-
-def _is_model_path(model: type[BaseModel] | None, path: str) -> bool:
-    """Whether `path` leads to a nested model (its errors are checks across its fields)."""
-    for part in path.split("."):
-        field = model.model_fields.get(part) if model is not None else None
-        if field is None:
-            return False
-        model = field.annotation if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel) else None
-    return model is not None
-
-
-def field_errors(error: ValidationError) -> dict[str, str]:
-    """The first problem of each field, by path (`optimizer.lr`); checks across fields are keyed
-    by the model they belong to (`data`, or `` for the whole run)."""
-    found: dict[str, str] = {}
-    for path, message, _ in _problems(error):
-        found.setdefault(path, message)
-    return found
-
-
-def _problems(error: ValidationError):
-    for item in error.errors():
-        path = ".".join(str(part) for part in item["loc"] if not isinstance(part, int))
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "enum":
-            message = f"must be one of {item['ctx']['expected']}, got {item['input']!r}"
-        elif item["type"] == "extra_forbidden":
-            message = "is not a setting"
-        yield path, message, item["type"]
+    @model_validator(mode="after")
+    def _implementation_needs_autograd(self) -> RunConfig:
+        chosen = "implementation" in self.optimizer.model_fields_set
+        if self.engine is Engine.FUSED and chosen and self.optimizer.implementation is Implementation.SCRATCH:
+            raise ValueError("implementation scratch needs engine autograd (fused writes its own updates)")
+        return self

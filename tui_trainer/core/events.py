@@ -63,21 +63,23 @@ class RunStarted:
 
 @dataclass(slots=True)
 class StepLosses:
-    """Batch losses of consecutive steps of one epoch: losses[i] belongs to step first_step + i."""
+    """Batch losses of consecutive steps: losses[i] belongs to step first_step + i."""
 
     first_step: int  # 1-based
-    epoch: int  # 1-based
+    epoch: int  # 1-based epoch of the last of these steps
     losses: list[float]
     lr: float
     elapsed: list[float]  # seconds of training (pauses excluded) when each step finished
 
 
 @dataclass(slots=True)
-class EpochEnded:
-    epoch: int
-    step: int
-    train_loss: float  # mean of the epoch's batch losses, weighted by batch size
-    val_loss: float | None
+class EpochsEnded:
+    """Epochs that ended among the steps just reported (one event, however many epochs)."""
+
+    epochs: list[int]  # 1-based
+    steps: list[int]  # the step each ended on
+    train_losses: list[float]  # mean of each epoch's batch losses, weighted by batch size
+    val_losses: list[float] | None  # None without a validation split
 
 
 @dataclass(slots=True)
@@ -123,7 +125,7 @@ class RunFinished:
     summary: RunSummary
 
 
-Event = RunStarted | StepLosses | EpochEnded | StateChanged | Snapshot | RunFinished
+Event = RunStarted | StepLosses | EpochsEnded | StateChanged | Snapshot | RunFinished
 EventSink = Callable[[Event], None]
 
 

@@ -15,15 +15,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
 from .algorithms import Stepper, build_stepper
-from .config import FULL_BATCH, RunConfig
+from .batches import Batches
+from .config import FULL_BATCH, Engine, RunConfig
 from .control import RunControl
 from .data import Dataset, load_dataset
 from .device import describe_device, resolve_device
+from .fused import GraphedSteps
 from .events import (
-    EpochEnded,
+    EpochsEnded,
     EventSink,
     RunFinished,
     RunStarted,
@@ -37,40 +38,12 @@ from .model import build_model
 from .reference import least_squares
 
 MAX_CHUNK = 1 << 14
-
-
-class BatchOrder:
-    """Which rows each step trains on: a fresh seeded permutation per epoch, cut into batches.
-
-    The order depends only on the seed, the epoch and the number of rows, so any step's batch can
-    be found again (to replay a chunk) and runs with the same seed see the same sample order.
-    """
-
-    def __init__(self, rows: int, batch_size: int | str, seed: int, device: torch.device) -> None:
-        self.rows = rows
-        self.full = batch_size == FULL_BATCH or batch_size >= rows
-        self.size = rows if self.full else int(batch_size)
-        self.steps_per_epoch = 1 if self.full else math.ceil(rows / self.size)
-        self.seed = seed
-        self.device = device
-        self._epoch = -1
-        self._order: torch.Tensor | None = None
-
-    def indices(self, step: int) -> torch.Tensor | None:
-        """Row indices of 0-based `step`; None means every row in stored order."""
-        if self.full:
-            return None
-        epoch, k = divmod(step, self.steps_per_epoch)
-        if epoch != self._epoch:
-            seed = int(np.random.SeedSequence([self.seed, 3, epoch]).generate_state(1)[0])
-            generator = torch.Generator().manual_seed(seed)
-            self._order = torch.randperm(self.rows, generator=generator).to(self.device)
-            self._epoch = epoch
-        return self._order[k * self.size : (k + 1) * self.size]
-
-    def batch_rows(self, step: int) -> int:
-        k = step % self.steps_per_epoch
-        return min(self.size, self.rows - k * self.size)
+# Below this many numbers per step, one CPU thread beats several: the work is too small to split.
+SMALL_STEP = 1 << 17
+# From this many numbers on, a full batch is stored column-major (see Stepper.prepare).
+BIG_BATCH = 1 << 20
+GRAPH_STEPS = 100  # fused steps per CUDA graph launch
+MIN_GRAPH_STEPS = 8
 
 
 @dataclass
@@ -94,6 +67,7 @@ class Trainer:
         sink: EventSink | None = None,
         control: RunControl | None = None,
         chunk_seconds: float = 0.05,
+        graphs: bool | None = None,
     ) -> None:
         self.config = config
         self.sink: EventSink = sink or (lambda event: None)
@@ -106,12 +80,19 @@ class Trainer:
         def tensor(array: np.ndarray) -> torch.Tensor:
             return torch.from_numpy(array).to(self.device)
 
-        self.x, self.y = tensor(self.dataset.x_train), tensor(self.dataset.y_train)
-        self.x_val, self.y_val = tensor(self.dataset.x_val), tensor(self.dataset.y_val)
         self.model = build_model(self.dataset.dims, config.init, config.seed, self.device)
-        self.stepper: Stepper = build_stepper(self.model, config.optimizer)
-        self.order = BatchOrder(self.dataset.n_train, config.optimizer.batch_size, config.seed, self.device)
-        self.steps_per_epoch = self.order.steps_per_epoch
+        self.stepper: Stepper = build_stepper(self.model, config.optimizer, config.engine)
+        # rows in the layout the stepper works on (the fused engine appends a column of ones);
+        # a big full batch is stored column by column, so its products stream through memory
+        x, y = tensor(self.dataset.x_train), tensor(self.dataset.y_train)
+        full = config.optimizer.batch_size == FULL_BATCH or config.optimizer.batch_size >= len(x)
+        column_major = full and x.numel() >= BIG_BATCH
+        self.x, self.y = self.stepper.prepare(x, y, column_major)
+        self.x_val, self.y_val = self.stepper.prepare(tensor(self.dataset.x_val), tensor(self.dataset.y_val))
+        self.batches = Batches(self.x, self.y, config.optimizer.batch_size, config.seed)
+        self.steps_per_epoch = self.batches.steps_per_epoch
+        # CUDA graphs for the fused engine; `graphs=True` on a CPU runs the same steps eagerly
+        self.graph = self._make_graph(capture=self.device.type == "cuda") if graphs or (graphs is None and self.device.type == "cuda") else None
         self.total_steps = config.optimizer.epochs * self.steps_per_epoch
         if config.max_steps is not None:
             self.total_steps = min(self.total_steps, config.max_steps)
@@ -124,9 +105,31 @@ class Trainer:
         self._epoch_loss_sum = 0.0  # batch losses of the current epoch, weighted by batch rows
         self._epoch_rows = 0
 
+    def _make_graph(self, capture: bool) -> GraphedSteps | None:
+        if self.config.engine is not Engine.FUSED:
+            return None
+        if self.batches.full:
+            if self.dataset.n_val:
+                return None  # a validation pass after every step: those stay eager
+            batch, count = None, GRAPH_STEPS
+        else:
+            batch, count = self.batches.size, min(GRAPH_STEPS, self.batches.rows // self.batches.size)
+            if count < MIN_GRAPH_STEPS:
+                return None  # too few full batches an epoch to be worth a graph
+        return GraphedSteps(self.stepper, self.x, self.y, batch, count, capture)
+
     # --- the loop ---
 
     def run(self) -> RunSummary:
+        threads = torch.get_num_threads()
+        if self.device.type == "cpu" and self.batches.size * self.x.shape[1] < SMALL_STEP:
+            torch.set_num_threads(1)
+        try:
+            return self._run()
+        finally:
+            torch.set_num_threads(threads)
+
+    def _run(self) -> RunSummary:
         self._emit_started()
         chunk = 1
         while self.step < self.total_steps:
@@ -172,20 +175,51 @@ class Trainer:
         self.sink(self.snapshot())
         return False
 
-    def _steps(self, first: int, count: int):
+    def _steps(self, first: int, count: int) -> _Tensors:
         """The hot loop: no host sync, no Python numbers from the device."""
-        step, indices, x, y = self.stepper.step, self.order.indices, self.x, self.y
-        per_epoch, validate = self.steps_per_epoch, self.dataset.n_val > 0
-        losses, times, val_losses = [], [], []
-        clock = time.perf_counter
-        for s in range(first, first + count):
-            rows = indices(s)
-            losses.append(step(x, y) if rows is None else step(x[rows], y[rows]))
-            times.append(clock())
-            if validate and (s + 1) % per_epoch == 0:
+        batches, per_epoch, validate = self.batches, self.steps_per_epoch, self.dataset.n_val > 0
+        losses: list[torch.Tensor] = []
+        times: list[float] = []
+        val_losses = []
+        s, end = first, first + count
+        while s < end:  # one epoch (or, for full batches without validation, the whole chunk) a pass
+            epoch, k = divmod(s, per_epoch)
+            stop = end if batches.full and not validate else min(end, (epoch + 1) * per_epoch)
+            order, x, y = batches.epoch(epoch)
+            done = self._graphed_steps(order, k, stop - s, losses, times) if self.graph else 0
+            self._eager_steps(order, x, y, k + done, stop - s - done, losses, times)
+            if validate and stop == (epoch + 1) * per_epoch:
                 val_losses.append(self._val_loss())
-        self.step = first + count
+            s = stop
+        self.step = end
         return _Tensors(torch.stack(losses), _stack(val_losses, self.x.dtype, self.device), times)
+
+    def _eager_steps(self, order, x, y, k: int, count: int, losses: list, times: list) -> None:
+        """`count` steps one by one, from the epoch's `k`-th batch."""
+        step, size, clock = self.stepper.step, self.batches.size, time.perf_counter
+        if order is None:  # full batch
+            for _ in range(count):
+                losses.append(step(x, y))
+                times.append(clock())
+        elif self.batches.copy_rows:  # the epoch's rows are already in order: slices are views
+            for j in range(k, k + count):
+                losses.append(step(x[j * size : (j + 1) * size], y[j * size : (j + 1) * size]))
+                times.append(clock())
+        else:
+            for j in range(k, k + count):
+                rows = order[j * size : (j + 1) * size]
+                losses.append(step(x.index_select(0, rows), y.index_select(0, rows)))
+                times.append(clock())
+
+    def _graphed_steps(self, order, k: int, count: int, losses: list, times: list) -> int:
+        """As many steps as whole graph replays cover (full-size batches only); how many ran."""
+        graph, size, done = self.graph, self.batches.size, 0
+        while count - done >= graph.count and (order is None or (k + done + graph.count) * size <= self.batches.rows):
+            rows = None if order is None else order[(k + done) * size : (k + done + graph.count) * size].view(graph.count, size)
+            losses.extend(graph.run(rows).unbind(0))
+            times.extend([time.perf_counter()] * graph.count)  # one launch: the steps share its time
+            done += graph.count
+        return done
 
     def _replay(self, first: int, count: int) -> tuple[_Chunk, str]:
         """Step once at a time from `first`, keeping the last parameters that were finite."""
@@ -193,9 +227,7 @@ class Trainer:
         chunk = _Chunk(first, [], [], [])
         for s in range(first, first + count):
             before = self.stepper.capture()
-            rows = self.order.indices(s)
-            x, y = (self.x, self.y) if rows is None else (self.x[rows], self.y[rows])
-            loss = self.stepper.step(x, y).item()
+            loss = self.stepper.step(*self.batches.batch(s)).item()
             val = self._val_loss().item() if self.dataset.n_val and (s + 1) % self.steps_per_epoch == 0 else 0.0
             params_finite = all(map(math.isfinite, self._flat_params().tolist()))
             if not (math.isfinite(loss) and math.isfinite(val) and params_finite):
@@ -213,28 +245,41 @@ class Trainer:
         return chunk, "the run diverged"  # not reached: the chunk was non-finite somewhere
 
     def _report(self, chunk: _Chunk) -> None:
-        """Tell observers about a chunk's steps, one StepLosses per epoch it touched."""
-        lr = self.stepper.lr
+        """Tell observers about a chunk: its steps' losses, then the epochs it completed."""
+        count = len(chunk.losses)
+        if not count:
+            return
         base, start = self.active_seconds, self._chunk_started
         elapsed = [base + t - start for t in chunk.times]
-        step, index, vals = chunk.first, 0, iter(chunk.val_losses)
-        while index < len(chunk.losses):
-            epoch = step // self.steps_per_epoch
-            epoch_end = (epoch + 1) * self.steps_per_epoch
-            take = min(len(chunk.losses) - index, epoch_end - step)
-            losses = chunk.losses[index : index + take]
-            for offset, loss in enumerate(losses):
-                rows = self.order.batch_rows(step + offset)
-                self._epoch_loss_sum += loss * rows
-                self._epoch_rows += rows
-            self.sink(StepLosses(step + 1, epoch + 1, losses, lr, elapsed[index : index + take]))
-            step += take
-            index += take
-            if step == epoch_end:
-                val = next(vals) if self.dataset.n_val else None
-                train = self._epoch_loss_sum / self._epoch_rows
-                self.sink(EpochEnded(epoch + 1, step, train, val))
+        first, end, per_epoch = chunk.first, chunk.first + count, self.steps_per_epoch
+        self.sink(StepLosses(first + 1, (end - 1) // per_epoch + 1, chunk.losses, self.stepper.lr, elapsed))
+        if per_epoch == 1:  # full batches: every step is an epoch, its loss the epoch's loss
+            ends, train = list(range(first + 1, end + 1)), chunk.losses
+        else:
+            ends, train = self._epoch_means(first, chunk.losses)
+        if ends:
+            epochs = [step // per_epoch for step in ends]
+            self.sink(EpochsEnded(epochs, ends, train, chunk.val_losses if self.dataset.n_val else None))
+
+    def _epoch_means(self, first: int, losses: list[float]) -> tuple[list[int], list[float]]:
+        """Steps where epochs ended among these losses, and each epoch's batch-weighted mean loss
+        (an epoch may have begun in an earlier chunk: its sums carry over)."""
+        ends, means = [], []
+        size, per_epoch = self.batches.size, self.steps_per_epoch
+        step, end = first, first + len(losses)
+        while step < end:
+            epoch_end = (step // per_epoch + 1) * per_epoch
+            stop = min(end, epoch_end)
+            part = losses[step - first : stop - first]
+            self._epoch_loss_sum += size * sum(part)  # every batch has `size` rows...
+            self._epoch_rows += size * len(part)
+            if stop == epoch_end:
+                short = self.batches.batch_rows(epoch_end - 1) - size  # ...but an epoch's last may have fewer
+                ends.append(stop)
+                means.append((self._epoch_loss_sum + short * part[-1]) / (self._epoch_rows + short))
                 self._epoch_loss_sum, self._epoch_rows = 0.0, 0
+            step = stop
+        return ends, means
 
     # --- control ---
 
@@ -267,12 +312,8 @@ class Trainer:
         return self.evaluate(self.x_val, self.y_val)
 
     def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """MSE on (x, y) in eval mode, recording no graph."""
-        self.model.eval()
-        with torch.no_grad():
-            loss = F.mse_loss(self.model(x), y)
-        self.model.train()
-        return loss
+        """MSE on prepared rows, in eval mode, recording no graph."""
+        return self.stepper.evaluate(x, y)
 
     def snapshot(self) -> Snapshot:
         weight, bias = self.model.weight, self.model.bias

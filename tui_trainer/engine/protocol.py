@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ..core.config import RunConfig
+if TYPE_CHECKING:  # the app must not build the settings models before its first frame
+    from ..core.config import RunConfig
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Static
 
 from ..run_view import RunView
 
-NUMBER_WIDTH = 10  # what compact() needs: "-0.0013845", "-6.68e-04"
+NUMBER_WIDTH = 9  # what compact() needs: "-0.001385", "-6.68e-04"
 STATE_LABELS = {"velocity": "velocity", "sum_sq": "Σ g²", "mean_sq": "mean g²", "m": "m", "v": "v"}
 
 
@@ -24,7 +24,7 @@ def compact(value: float | None) -> str:
         return "—"
     if value != 0 and not 1e-3 <= abs(value) < 1e5:
         return f"{value:.2e}"
-    return f"{value:.5g}"
+    return f"{value:.4g}"
 
 
 class Inspector(Vertical):
@@ -54,7 +54,7 @@ class Inspector(Vertical):
             self.query_one("#autograd", Static).update("")
             return
         state_names = tuple(rows[0].state)
-        columns = ("param", "value", "grad", *(STATE_LABELS.get(n, n) for n in state_names), "true", "optimum", "− optimum")
+        columns = ("param", "value", "grad", *(STATE_LABELS.get(n, n) for n in state_names), "true", "optimum")
         if columns != self._columns or table.row_count != len(rows):
             table.clear(columns=True)
             # fixed widths: columns sized by whichever values came first would clip later ones
@@ -77,9 +77,8 @@ class Inspector(Vertical):
             compact(row.value),
             compact(row.grad),
             *(compact(row.state[name]) for name in state_names),
-            number(row.true),
+            compact(row.true),
             compact(row.optimum),
-            compact(row.gap),
         ]
 
     def _show_facts(self) -> None:

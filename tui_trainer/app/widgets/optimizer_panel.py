@@ -7,7 +7,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Label, Select, Static
 
 from ...core.config import PRESETS, Algorithm
-from ..form import ALGORITHMS, IMPLEMENTATIONS, INITS, OPTIMIZER_FIELDS
+from ..form import ALGORITHMS, ENGINES, IMPLEMENTATIONS, INITS, OPTIMIZER_FIELDS
 from .setting_field import SettingField
 
 
@@ -35,11 +35,16 @@ class OptimizerPanel(VerticalScroll):
         algorithm = self.values["optimizer.algorithm"]
         yield choice_row("algorithm", ALGORITHMS, algorithm, "select-algorithm")
         yield Static(PRESETS[Algorithm(algorithm)].summary, id="algorithm-summary")
+        yield choice_row("engine", ENGINES, self.values["engine"], "select-engine")
         yield choice_row("update by", IMPLEMENTATIONS, self.values["optimizer.implementation"], "select-implementation")
         for field in OPTIMIZER_FIELDS:
             placeholder = "no limit" if field.path == "max_steps" else ""
             yield SettingField(field, self.values.get(field.path, ""), placeholder)
         yield choice_row("init", INITS, self.values["init"], "select-init")
+
+    def show_engine(self, engine: str) -> None:
+        """torch.optim or scratch is a choice of the autograd engine only."""
+        self.query_one("#select-implementation").parent.display = engine == "autograd"
 
     def show_summary(self, algorithm: str) -> None:
         self.query_one("#algorithm-summary", Static).update(PRESETS[Algorithm(algorithm)].summary)

@@ -18,6 +18,7 @@ from ..form import (
     preset_values,
     visible_text_fields,
 )
+from ..messages import LearningRateSubmitted
 from .data_panel import DataPanel
 from .optimizer_panel import OptimizerPanel
 from .setting_field import SettingField
@@ -41,12 +42,6 @@ class SettingsForm(Vertical):
         form: SettingsForm
         config: RunConfig | None
 
-    @dataclass
-    class LearningRateSubmitted(Message):
-        """Enter was pressed on a valid learning rate."""
-
-        lr: float
-
     def __init__(self, values: dict) -> None:
         super().__init__(id="settings")
         self.initial = values
@@ -64,6 +59,7 @@ class SettingsForm(Vertical):
         yield Static("", id="form-problem")
 
     def on_mount(self) -> None:
+        self.query_one(OptimizerPanel).show_engine(self.initial["engine"])
         self._show_fields()
         self.validate()
 
@@ -76,6 +72,7 @@ class SettingsForm(Vertical):
         values = {path: row.value for path, row in self.fields().items()}
         values["optimizer.algorithm"] = self.query_one("#select-algorithm", Select).value
         values["optimizer.implementation"] = self.query_one("#select-implementation", Select).value
+        values["engine"] = self.query_one("#select-engine", Select).value
         values["init"] = self.query_one("#select-init", Select).value
         values["data.kind"] = self.query_one("#select-source", Select).value
         values["data.standardize"] = self.query_one("#switch-standardize", Switch).value
@@ -123,6 +120,11 @@ class SettingsForm(Vertical):
         self._check_csv()
         self.validate()
 
+    @on(Select.Changed, "#select-engine")
+    def _engine_changed(self, event: Select.Changed) -> None:
+        self.query_one(OptimizerPanel).show_engine(str(event.value))
+        self.validate()
+
     @on(Select.Changed, "#select-implementation, #select-init")
     @on(Switch.Changed)
     def _choice_changed(self) -> None:
@@ -142,7 +144,7 @@ class SettingsForm(Vertical):
     def _submitted(self, event: Input.Submitted) -> None:
         row = self.fields().get(LR_PATH)
         if row is not None and event.input is row.input and LR_PATH not in self.problems and self.config:
-            self.post_message(self.LearningRateSubmitted(self.config.optimizer.lr))
+            self.post_message(LearningRateSubmitted(self.config.optimizer.lr))
 
     def _check_csv(self) -> None:
         values = self.values()

@@ -1,0 +1,441 @@
+"""tui-trainer against the plainest PyTorch loop, measured in one run on one machine.
+
+    python benchmarks/bench.py            # every case at full size (several minutes)
+    python benchmarks/bench.py --quick    # small sizes: proves the script runs (CI uses this)
+
+Contenders are alternated round by round and each ratio is the median of the per-round ratios,
+so a machine that slows down mid-run slows both sides. The table is printed and written as JSON
+(benchmarks/results/latest.json unless --json says otherwise). Nothing here asserts a speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tui_trainer.core.config import DataConfig, RunConfig  # noqa: E402
+from tui_trainer.core.data import load_dataset  # noqa: E402
+from tui_trainer.core.trainer import Trainer  # noqa: E402
+
+
+@dataclass
+class Result:
+    case: str
+    name: str
+    ratio: float
+    goal: str
+    met: bool
+    detail: dict = field(default_factory=dict)
+
+
+# --- the anchor: the loop a user would write ---------------------------------------------
+
+
+def bare_loop(x: torch.Tensor, y: torch.Tensor, algorithm: str, lr: float, batch: int | None, steps: int) -> float:
+    """nn.Linear, nn.MSELoss, loss.backward(), a torch.optim step; shuffled batches. Steps/s."""
+    torch.manual_seed(0)
+    model = nn.Linear(x.shape[1], 1).to(x.device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr) if algorithm == "adam" else torch.optim.SGD(model.parameters(), lr=lr)
+    loss_fn = nn.MSELoss()
+    n = len(x)
+    start = time.perf_counter()
+    step = 0
+    while step < steps:
+        order = torch.randperm(n, device=x.device) if batch else None
+        for i in range(0, n, batch or n):
+            if step == steps:
+                break
+            if order is None:
+                xb, yb = x, y
+            else:
+                rows = order[i : i + batch]
+                xb, yb = x[rows], y[rows]
+            optimizer.zero_grad()
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            optimizer.step()
+            step += 1
+    if x.device.type == "cuda":
+        torch.cuda.synchronize()
+    return steps / (time.perf_counter() - start)
+
+
+@dataclass(frozen=True)
+class Workload:
+    label: str
+    algorithm: str
+    batch: int | None  # None: full batch
+    samples: int
+    dims: int
+
+    def config(self, steps: int, engine: str = "autograd", device: str = "cpu") -> RunConfig:
+        optimizer = {"algorithm": self.algorithm, "batch_size": self.batch or "full", "epochs": 10**9}
+        return RunConfig.model_validate(
+            {"optimizer": optimizer, "engine": engine, "max_steps": steps, "device": device,
+             "data": {"samples": self.samples, "dims": self.dims, "val_fraction": 0}}
+        )
+
+    def data(self, device: str = "cpu"):
+        dataset = load_dataset(DataConfig(samples=self.samples, dims=self.dims, val_fraction=0))
+        x = torch.from_numpy(dataset.x_train).to(device)
+        y = torch.from_numpy(dataset.y_train).to(device)
+        return dataset, x, y
+
+
+WORKLOADS = [
+    Workload("full batch n=1000 d=1 (bgd)", "bgd", None, 1000, 1),
+    Workload("adam batch 32 n=100000 d=8", "adam", 32, 100_000, 8),
+    Workload("sgd batch 1 n=1000 d=8", "sgd", 1, 1000, 8),
+]
+
+
+def trainer_rate(workload: Workload, dataset, steps: int, engine: str = "autograd", device: str = "cpu") -> float:
+    """Steps/s of the headless trainer, timed around run() like the bare loop's loop."""
+    trainer = Trainer(workload.config(steps, engine, device), dataset=dataset, chunk_seconds=0.05)
+    start = time.perf_counter()
+    summary = trainer.run()
+    elapsed = time.perf_counter() - start
+    assert summary.steps == steps, summary
+    return steps / elapsed
+
+
+def alternate(contenders: dict, rounds: int) -> dict[str, list[float]]:
+    rates: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, measure in contenders.items():
+            rates[name].append(measure())
+    return rates
+
+
+def paired_ratio(top: list[float], bottom: list[float]) -> float:
+    return statistics.median(a / b for a, b in zip(top, bottom))
+
+
+def calibrate(measure, seconds: float) -> int:
+    """Steps that take about `seconds`."""
+    rate = measure(200)
+    return max(200, int(rate * seconds))
+
+
+# --- the cases -----------------------------------------------------------------------------
+
+
+def case_engine_vs_bare(engine: str, case: str, goal: float, seconds: float, rounds: int) -> list[Result]:
+    results = []
+    for workload in WORKLOADS:
+        dataset, x, y = workload.data()
+        lr = workload.config(1).optimizer.lr
+        steps = calibrate(lambda s: bare_loop(x, y, workload.algorithm, lr, workload.batch, s), seconds)
+        trainer_rate(workload, dataset, 200, engine)  # warm-up
+        rates = alternate(
+            {
+                "bare": lambda: bare_loop(x, y, workload.algorithm, lr, workload.batch, steps),
+                engine: lambda: trainer_rate(workload, dataset, steps, engine),
+            },
+            rounds,
+        )
+        ratio = paired_ratio(rates[engine], rates["bare"])
+        results.append(
+            Result(case, f"{engine} ÷ bare, {workload.label}", ratio, f">= {goal}", ratio >= goal,
+                   {"steps": steps, "bare_steps_per_s": statistics.median(rates["bare"]),
+                    f"{engine}_steps_per_s": statistics.median(rates[engine])})
+        )
+    return results
+
+
+def case_app_vs_headless(seconds: float, rounds: int) -> Result:
+    """The same run driven by the live app (chart redrawn >= 10 Hz) and headless."""
+    from tui_trainer.app.app import TrainerApp
+    from tui_trainer.core.events import RunState
+
+    workload = WORKLOADS[2]
+    dataset, _, _ = workload.data()
+    steps = calibrate(lambda s: trainer_rate(workload, dataset, s), seconds)
+    config = workload.config(steps)
+
+    def in_app() -> float:
+        redraws = []
+
+        async def drive() -> float:
+            app = TrainerApp(config)
+            async with app.run_test(headless=True, size=(120, 40)) as pilot:
+                while not app.panels_ready:
+                    await asyncio.sleep(0.02)
+                chart = app.query_one("#chart")
+                original = chart.replot
+
+                def counting_replot() -> None:
+                    redraws.append(time.perf_counter())
+                    original()
+
+                chart.replot = counting_replot
+                await pilot.press("s")
+                while app.view.state is not RunState.DONE:
+                    if app.view.state in (RunState.ERROR, RunState.DIVERGED):
+                        raise RuntimeError(app.view.message)
+                    await asyncio.sleep(0.05)
+                return app.view.summary.steps_per_s
+
+        rate = asyncio.run(drive())
+        span = redraws[-1] - redraws[0] if len(redraws) > 1 else 0
+        app_hz.append((len(redraws) - 1) / span if span else 0.0)
+        return rate
+
+    def headless() -> float:
+        trainer = Trainer(config, dataset=dataset)
+        return trainer.run().steps_per_s  # measured the same way as in the app's trainer process
+
+    app_hz: list[float] = []
+    rates = alternate({"app": in_app, "headless": headless}, rounds)
+    ratio = paired_ratio(rates["app"], rates["headless"])
+    return Result("2", f"in app ÷ headless, {workload.label}, chart at {statistics.median(app_hz):.0f} Hz", ratio,
+                  ">= 0.95", ratio >= 0.95 and min(app_hz) >= 10,
+                  {"steps": steps, "app_steps_per_s": statistics.median(rates["app"]),
+                   "headless_steps_per_s": statistics.median(rates["headless"]), "chart_redraws_per_s": app_hz})
+
+
+def case_chart_redraw(big: int, repeats: int) -> Result:
+    """Redraw time (replot + plotext build) with `big` points of history ÷ with 1,000."""
+    import numpy as np
+    from textual.app import App
+
+    from tui_trainer.app.run_view import RunView
+    from tui_trainer.app.widgets.loss_chart import LossChart
+
+    def view_with(points: int) -> RunView:
+        view = RunView()
+        rng = np.random.default_rng(0)
+        for start in range(0, points, 100_000):
+            count = min(100_000, points - start)
+            steps = np.arange(start + 1, start + count + 1)
+            view.train.extend(steps, 1 / np.sqrt(steps) + rng.random(count) * 0.1)
+        view.validation.extend(np.arange(1, points // 100 + 1) * 100, np.linspace(2, 0.3, points // 100))
+        return view
+
+    views = {"small": view_with(1000), "big": view_with(big)}
+
+    class ChartApp(App):
+        def __init__(self, view: RunView) -> None:
+            super().__init__()
+            self.view = view
+
+        def compose(self):
+            yield LossChart(self.view, id="chart")
+
+    async def time_redraws(view: RunView) -> list[float]:
+        app = ChartApp(view)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            plot = app.query_one("#chart").plot
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                plot.replot()
+                plot.render()
+                times.append(time.perf_counter() - start)
+            return times
+
+    small, big_times = [], []
+    for _ in range(3):
+        small += asyncio.run(time_redraws(views["small"]))
+        big_times += asyncio.run(time_redraws(views["big"]))
+    ratio = statistics.median(big_times) / statistics.median(small)
+    return Result("3", f"chart redraw, {big:,} points ÷ 1,000 points (120x40)", ratio, "<= 1.5", ratio <= 1.5,
+                  {"small_ms": statistics.median(small) * 1e3, "big_ms": statistics.median(big_times) * 1e3})
+
+
+FIRST_FRAME_CHILD = """
+import sys, time
+from textual.app import App
+from textual.widgets import Static
+which, out = sys.argv[1], sys.argv[2]
+def on_ready(self):
+    with open(out, "w") as handle:
+        handle.write(repr(time.time()))
+    self.exit()
+if which == "app":  # the way a person opens it: `tui-trainer`, flags parsed and checked first
+    from tui_trainer.app import app
+    from tui_trainer import cli
+    app.TrainerApp.on_ready = on_ready
+    app.TrainerApp.run = lambda self: App.run(self, headless=True, size=(120, 40))
+    cli.main([])
+else:
+    class Minimal(App):
+        def compose(self):
+            yield Static("hello")
+    Minimal.on_ready = on_ready
+    Minimal().run(headless=True, size=(120, 40))
+"""
+
+
+def case_first_frame(rounds: int) -> Result:
+    def first_frame(which: str) -> float:
+        with tempfile.NamedTemporaryFile("r", suffix=".txt") as out:
+            start = time.time()
+            subprocess.run([sys.executable, "-c", FIRST_FRAME_CHILD, which, out.name], check=True, cwd=ROOT,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+            return float(Path(out.name).read_text()) - start
+
+    times = alternate({"app": lambda: first_frame("app"), "minimal": lambda: first_frame("minimal")}, rounds)
+    ratio = paired_ratio(times["app"], times["minimal"])
+    return Result("4", "first frame: tui-trainer ÷ a minimal Textual app", ratio, "<= 1.5", ratio <= 1.5,
+                  {"app_s": statistics.median(times["app"]), "minimal_s": statistics.median(times["minimal"])})
+
+
+MEMORY_CHILD = """
+import sys
+from tui_trainer.app.run_view import RunView
+from tui_trainer.core.config import RunConfig
+from tui_trainer.core.trainer import Trainer
+from tui_trainer.metrics import MetricsWriter
+steps = int(sys.argv[1])
+config = RunConfig.model_validate({"optimizer": {"algorithm": "bgd", "epochs": steps}, "engine": "fused",
+                                   "data": {"samples": 100, "val_fraction": 0}})
+view, writer = RunView(), MetricsWriter.open("/dev/null")
+def sink(event):
+    writer(event)
+    view.apply(event)
+summary = Trainer(config, sink=sink, chunk_seconds=0.05).run()
+assert summary.steps == steps and len(view.train) == steps
+"""
+
+
+def case_memory(steps: int) -> Result:
+    """Peak RSS of a run logging `steps` steps (metrics lines and the app's history) minus that of
+    the same run logging 1,000 steps."""
+
+    def peak_kib(count: int) -> int:
+        process = subprocess.Popen([sys.executable, "-c", MEMORY_CHILD, str(count)], cwd=ROOT)
+        _, status, usage = os.wait4(process.pid, 0)
+        if status != 0:
+            raise RuntimeError(f"memory child failed with status {status}")
+        return usage.ru_maxrss
+
+    start = time.perf_counter()
+    short, long = peak_kib(1000), peak_kib(steps)
+    growth_mb = (long - short) * 1024 / 1e6
+    return Result("5", f"peak memory growth, a fused run logging {steps:,} steps", growth_mb, "<= 50 MB", growth_mb <= 50,
+                  {"short_peak_mb": short * 1024 / 1e6, "long_peak_mb": long * 1024 / 1e6,
+                   "seconds": time.perf_counter() - start})
+
+
+def case_big_data(samples: int, dims: int, steps: int, rounds: int) -> list[Result]:
+    """Full batch on big data: bytes of X read per second ÷ a memory copy's bytes per second.
+
+    Every step must read all of X at least once, so X bytes read per second = size of X × steps/s
+    (what the step does inside, how often it touches a byte, is its own business). The copy
+    reads the same bytes and writes them to a second buffer: its rate is bytes copied per second.
+    """
+    workload = Workload(f"full batch n={samples:,} d={dims}", "bgd", None, samples, dims)
+    dataset = load_dataset(DataConfig(samples=samples, dims=dims, val_fraction=0))
+    source = torch.from_numpy(dataset.x_train)
+    target = torch.empty_like(source)
+
+    def copy_rate() -> float:
+        start = time.perf_counter()
+        target.copy_(source)
+        return source.nbytes / (time.perf_counter() - start)
+
+    results = []
+    read_per_step = source.nbytes
+    for engine in ("autograd", "fused"):
+        def read_rate() -> float:
+            # the trainer's own rate: training time, without setup or the final whole-set evaluation
+            summary = Trainer(workload.config(steps, engine), dataset=dataset).run()
+            return summary.steps_per_s * read_per_step
+
+        rates = alternate({"read": read_rate, "copy": copy_rate}, rounds)
+        ratio = paired_ratio(rates["read"], rates["copy"])
+        results.append(Result("7", f"{engine}: X bytes read/s ÷ copy bytes/s, {workload.label}", ratio, ">= 0.6", ratio >= 0.6,
+                              {"read_gb_per_s": statistics.median(rates["read"]) / 1e9,
+                               "copy_gb_per_s": statistics.median(rates["copy"]) / 1e9, "steps": steps}))
+    return results
+
+
+def gpu_rows(seconds: float) -> list[dict]:
+    """Eager loop, autograd trainer and fused trainer (CUDA graphs) on the GPU, steps/s."""
+    rows = []
+    for workload in WORKLOADS:
+        dataset, x, y = workload.data("cuda")
+        lr = workload.config(1).optimizer.lr
+        steps = calibrate(lambda s: bare_loop(x, y, workload.algorithm, lr, workload.batch, s), seconds)
+        row = {"workload": workload.label, "steps": steps,
+               "eager_loop": bare_loop(x, y, workload.algorithm, lr, workload.batch, steps)}
+        for engine in ("autograd", "fused"):
+            row[engine] = trainer_rate(workload, dataset, steps, engine, "cuda")
+        rows.append(row)
+    return rows
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes and few rounds (CI)")
+    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "latest.json")
+    parser.add_argument("--cases", default="1,2,3,4,5,6,7", help="which cases to run, e.g. 1,6")
+    args = parser.parse_args()
+    chosen = set(args.cases.split(","))
+    quick = args.quick
+    seconds, rounds = (0.05, 1) if quick else (1.0, 5)
+
+    results: list[Result] = []
+    started = time.perf_counter()
+    if "1" in chosen:
+        results += case_engine_vs_bare("autograd", "1", 0.97, seconds, rounds)
+    if "6" in chosen:
+        results += case_engine_vs_bare("fused", "6", 5.0, seconds, rounds)
+    if "2" in chosen:
+        results.append(case_app_vs_headless(0.5 if quick else 4.0, 1 if quick else 3))
+    if "3" in chosen:
+        results.append(case_chart_redraw(10_000 if quick else 1_000_000, 5 if quick else 30))
+    if "4" in chosen:
+        results.append(case_first_frame(1 if quick else 7))
+    if "5" in chosen:
+        results.append(case_memory(20_000 if quick else 10_000_000))
+    if "7" in chosen:
+        samples, dims = (100_000, 10) if quick else (10_000_000, 10)
+        results += case_big_data(samples, dims, 2 if quick else 20, 1 if quick else 3)
+    gpu = gpu_rows(seconds) if torch.cuda.is_available() else []
+
+    width = max(len(r.name) for r in results) if results else 20
+    print(f"\n{'case':<5} {'what':<{width}} {'ratio':>9}  goal       met")
+    for r in results:
+        unit = " MB" if r.case == "5" else ""
+        print(f"{r.case:<5} {r.name:<{width}} {r.ratio:>9.3f}{unit:3} {r.goal:<10} {'yes' if r.met else 'NO'}")
+    for row in gpu:
+        print(f"gpu   {row['workload']}: eager loop {row['eager_loop']:,.0f} steps/s, "
+              f"autograd {row['autograd']:,.0f}, fused {row['fused']:,.0f}")
+    report = {
+        "quick": quick,
+        "machine": {"python": platform.python_version(), "torch": torch.__version__, "cpus": os.cpu_count(),
+                    "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None},
+        "seconds": time.perf_counter() - started,
+        "results": [asdict(r) for r in results],
+        "gpu": gpu,
+    }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2))
+    print(f"\nwritten to {args.json} in {report['seconds']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
