@@ -22,7 +22,6 @@ from .config import FULL_BATCH, Engine, RunConfig
 from .control import RunControl
 from .data import Dataset, load_dataset
 from .device import describe_device, resolve_device
-from .fused import GraphedSteps
 from .events import (
     EpochsEnded,
     EventSink,
@@ -34,6 +33,7 @@ from .events import (
     StateChanged,
     StepLosses,
 )
+from .fused import GraphedSteps
 from .model import build_model
 from .reference import least_squares
 
@@ -82,7 +82,6 @@ class Trainer:
 
         self.model = build_model(self.dataset.dims, config.init, config.seed, self.device)
         self.stepper: Stepper = build_stepper(self.model, config.optimizer, config.engine)
-        # rows in the layout the stepper works on (the fused engine appends a column of ones);
         # a big full batch is stored column by column, so its products stream through memory
         x, y = tensor(self.dataset.x_train), tensor(self.dataset.y_train)
         full = config.optimizer.batch_size == FULL_BATCH or config.optimizer.batch_size >= len(x)
@@ -92,7 +91,8 @@ class Trainer:
         self.batches = Batches(self.x, self.y, config.optimizer.batch_size, config.seed)
         self.steps_per_epoch = self.batches.steps_per_epoch
         # CUDA graphs for the fused engine; `graphs=True` on a CPU runs the same steps eagerly
-        self.graph = self._make_graph(capture=self.device.type == "cuda") if graphs or (graphs is None and self.device.type == "cuda") else None
+        on_cuda = self.device.type == "cuda"
+        self.graph = self._make_graph(capture=on_cuda) if (on_cuda if graphs is None else graphs) else None
         self.total_steps = config.optimizer.epochs * self.steps_per_epoch
         if config.max_steps is not None:
             self.total_steps = min(self.total_steps, config.max_steps)
