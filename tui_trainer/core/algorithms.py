@@ -36,6 +36,7 @@ class Stepper:
         self.model = model
         self.config = config
         self.params = [model.weight, model.bias]
+        self._lr = config.lr
         self.last_loss: torch.Tensor | None = None  # kept (with its graph) for the inspector
 
     def prepare(self, x: torch.Tensor, y: torch.Tensor, column_major: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
@@ -81,11 +82,11 @@ class Stepper:
 
     @property
     def lr(self) -> float:
-        raise NotImplementedError
+        return self._lr
 
     @lr.setter
     def lr(self, value: float) -> None:
-        raise NotImplementedError
+        self._lr = value
 
     def state(self) -> dict[str, list[torch.Tensor]]:
         """The optimizer's state by display name, one tensor per parameter (weight, bias)."""
@@ -194,7 +195,6 @@ class ScratchStepper(Stepper):
 
     def __init__(self, model: nn.Linear, config: OptimizerConfig) -> None:
         super().__init__(model, config)
-        self._lr = config.lr
         self.t = 0  # steps taken: Adam's bias correction needs it
         self.buffers = {
             name: [torch.zeros_like(p) for p in self.params] for name in self.STATE_NAMES[config.rule]
@@ -244,14 +244,6 @@ class ScratchStepper(Stepper):
         m_hat = m / (1 - beta1**self.t)
         v_hat = v / (1 - beta2**self.t)
         param -= self._lr * m_hat / (v_hat.sqrt() + self.config.eps)
-
-    @property
-    def lr(self) -> float:
-        return self._lr
-
-    @lr.setter
-    def lr(self, value: float) -> None:
-        self._lr = value
 
     def state(self) -> dict[str, list[torch.Tensor]]:
         return self.buffers

@@ -37,7 +37,6 @@ class FusedStepper(Stepper):
         self._grad_b = self.grad[d:]
         self.buffers = {name: torch.zeros_like(self.theta) for name in ScratchStepper.STATE_NAMES[config.rule]}
         self.t = 0
-        self._lr = config.lr
         self.weight_decay = config.weight_decay
         self._kernels = has_fused_kernels(self.theta.device)  # as build_torch_optimizer decides
         self._step_count = torch.zeros((), dtype=self.theta.dtype, device=self.theta.device)
@@ -148,14 +147,6 @@ class FusedStepper(Stepper):
         step_size = self._lr / (1 - beta1**self.t)
         denom = (v.sqrt() / (1 - beta2**self.t) ** 0.5).add_(self.config.eps)
         self.theta.addcdiv_(m, denom, value=-step_size)
-
-    @property
-    def lr(self) -> float:
-        return self._lr
-
-    @lr.setter
-    def lr(self, value: float) -> None:
-        self._lr = value
 
     def state(self) -> dict[str, list[torch.Tensor]]:
         d = self.w.numel()
