@@ -41,13 +41,12 @@ class MetricsWriter:
 
     def _queue(self, event: StepLosses) -> None:
         every, per_epoch, prefix = self.log_every, self.steps_per_epoch, self.prefix
-        lr = repr(event.lr)
         for offset, loss in enumerate(event.losses):
             step = event.first_step + offset
             if step % every and step % per_epoch:
                 continue
             epoch = (step - 1) // per_epoch + 1
-            line = f'{{{prefix}"step": {step}, "epoch": {epoch}, "loss": {loss!r}, "lr": {lr}, "elapsed": {event.elapsed[offset]:.6f}'
+            line = f'{{{prefix}"step": {step}, "epoch": {epoch}, "loss": {loss!r}, "lr": {event.lrs[offset]!r}, "elapsed": {event.elapsed[offset]:.6f}'
             self.pending.append((step, line))
 
     def _flush(self, epochs: EpochsEnded | None) -> None:

@@ -23,7 +23,7 @@ def test_a_whole_run_fills_the_view():
 def test_reset_forgets_everything_and_failures_show_as_error():
     view = RunView()
     view.apply(StateChanged(RunState.RUNNING))
-    view.apply(StepLosses(1, 1, [1.0, 0.5], 0.1, [0.01, 0.02]))
+    view.apply(StepLosses(1, 1, [1.0, 0.5], [0.1, 0.1], [0.01, 0.02]))
     assert view.active and view.last_loss == 0.5
     view.reset()
     assert view.state is RunState.IDLE and len(view.train) == 0 and view.parameter_rows() == []

@@ -203,7 +203,7 @@ def test_pause_single_step_live_lr_and_resume():
     recorder.wait_for(lambda e: isinstance(e, Snapshot) and e.step == 1)
     assert trainer.step == 1
     stepped = of(recorder.events, StepLosses)
-    assert [(e.first_step, e.lr) for e in stepped] == [(1, 0.05)]
+    assert [(e.first_step, e.lrs) for e in stepped] == [(1, [0.05])]
     after = trainer.snapshot()  # plain GD: w1 = w0 - lr * grad
     expected = [w - 0.05 * g for w, g in zip(before.weights, after.grad_weights)]
     assert after.weights == pytest.approx(expected, rel=1e-6)
@@ -235,7 +235,7 @@ def test_live_lr_change_while_running_takes_effect():
     trainer, thread = start(config("sgd", epochs=1000), control, recorder)
     recorder.wait_for(lambda e: isinstance(e, StepLosses))
     control.set_lr(0.001)
-    recorder.wait_for(lambda e: isinstance(e, StepLosses) and e.lr == 0.001)
+    recorder.wait_for(lambda e: isinstance(e, StepLosses) and e.lrs[-1] == 0.001)
     control.stop()
     thread.join(10)
     assert trainer.stepper.lr == 0.001 and trainer.summary().lr == 0.001

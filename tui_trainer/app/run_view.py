@@ -67,7 +67,7 @@ class RunView:
                 self.train.extend(range(event.first_step, last + 1), event.losses)
                 self.step, self.epoch = last, event.epoch
                 self.elapsed = event.elapsed[-1]
-                self.lr, self.last_loss = event.lr, event.losses[-1]
+                self.lr, self.last_loss = event.lrs[-1], event.losses[-1]
                 self._rate_window.append((last, self.elapsed))
                 del self._rate_window[:-20]
             case EpochsEnded():

@@ -41,6 +41,27 @@ class Implementation(StrEnum):
     SCRATCH = "scratch"  # the update rule written out by hand, as the seed teaches
 
 
+class Schedule(StrEnum):
+    """How the learning rate moves over the epochs (torch.optim.lr_scheduler does the moving)."""
+
+    CONSTANT = "constant"
+    STEP = "step"  # StepLR: times gamma every `step_every` epochs
+    EXPONENTIAL = "exponential"  # ExponentialLR: times gamma every epoch
+    COSINE = "cosine"  # CosineAnnealingLR: down to lr_min along a half cosine over the run
+    WARMUP = "warmup"  # LinearLR: from warmup_start × lr up to lr over warmup_epochs
+
+
+# each schedule's own settings and their defaults
+SCHEDULE_DEFAULTS: dict[Schedule, dict[str, float]] = {
+    Schedule.CONSTANT: {},
+    Schedule.STEP: {"step_every": 10, "gamma": 0.5},
+    Schedule.EXPONENTIAL: {"gamma": 0.95},
+    Schedule.COSINE: {"lr_min": 0.0},
+    Schedule.WARMUP: {"warmup_epochs": 5, "warmup_start": 0.1},
+}
+SCHEDULE_SETTINGS = ("step_every", "gamma", "lr_min", "warmup_epochs", "warmup_start")
+
+
 class Engine(StrEnum):
     AUTOGRAD = "autograd"  # loss.backward() computes the gradients, as the seed teaches
     FUSED = "fused"  # closed-form gradients and in-place updates: no autograd graph, much faster
@@ -139,7 +160,14 @@ def _batch_size(value: Any) -> Any:
     return size
 
 
+def _unit_interval(value: float) -> float:
+    if not (0 < value <= 1):
+        raise ValueError(f"must be in (0, 1] (1 allowed, 0 not), got {value}")
+    return value
+
+
 Finite = Annotated[float, BeforeValidator(_number), AfterValidator(_finite)]
+UnitInterval = Annotated[float, BeforeValidator(_number), AfterValidator(_unit_interval)]
 Positive = Annotated[float, BeforeValidator(_number), AfterValidator(_positive)]
 NonNegative = Annotated[float, BeforeValidator(_number), AfterValidator(_non_negative)]
 Fraction = Annotated[float, BeforeValidator(_number), AfterValidator(_fraction)]
@@ -245,6 +273,12 @@ class OptimizerConfig(BaseModel):
     weight_decay: NonNegative = Field(default=None, description="L2 penalty added to every gradient")
     batch_size: Batch = Field(default=None, description="samples per step: a whole number or 'full'")
     epochs: _count(1) = Field(default=None, description="passes over the training set")
+    schedule: Schedule = Field(default=Schedule.CONSTANT, description="how the learning rate changes over the epochs")
+    step_every: _count(1) | None = Field(default=None, description="step schedule: epochs between decays")
+    gamma: UnitInterval | None = Field(default=None, description="step and exponential schedules: factor per decay")
+    lr_min: NonNegative | None = Field(default=None, description="cosine schedule: the learning rate at the end")
+    warmup_epochs: _count(1) | None = Field(default=None, description="warm-up schedule: epochs to reach lr")
+    warmup_start: UnitInterval | None = Field(default=None, description="warm-up schedule: the first epoch's share of lr")
 
     @model_validator(mode="before")
     @classmethod
@@ -258,6 +292,12 @@ class OptimizerConfig(BaseModel):
             return data  # the field validator reports the unknown name
         preset = PRESETS[algorithm]
         for name, value in preset.defaults.items():
+            data.setdefault(name, value)
+        try:
+            schedule = Schedule(data.get("schedule", Schedule.CONSTANT))
+        except ValueError:
+            schedule = Schedule.CONSTANT  # the field validator reports the unknown name
+        for name, value in SCHEDULE_DEFAULTS[schedule].items():
             data.setdefault(name, value)
         data.setdefault("batch_size", preset.batch_size)
         data.setdefault("epochs", preset.epochs)
@@ -275,6 +315,20 @@ class OptimizerConfig(BaseModel):
             raise ValueError(f"does not apply to {algorithm.value} (it uses {used})")
         return value
 
+    @field_validator(*SCHEDULE_SETTINGS)
+    @classmethod
+    def _belongs_to_schedule(cls, value: float | None, info: ValidationInfo) -> float | None:
+        schedule = info.data.get("schedule")
+        if value is None or schedule is None:
+            return value
+        if info.field_name not in SCHEDULE_DEFAULTS[schedule]:
+            used = ", ".join(SCHEDULE_DEFAULTS[schedule]) or "no settings"
+            raise ValueError(f"does not apply to the {schedule.value} schedule (it uses {used})")
+        return value
+
+    def schedule_settings(self) -> dict[str, float]:
+        return {name: getattr(self, name) for name in SCHEDULE_DEFAULTS[self.schedule]}
+
     @property
     def preset(self) -> Preset:
         return PRESETS[self.algorithm]
@@ -290,6 +344,9 @@ class OptimizerConfig(BaseModel):
     def describe(self) -> str:
         """A short human label, e.g. `adam lr=0.02 beta1=0.9 ...`."""
         parts = [f"{name}={value:g}" for name, value in self.hyperparameters().items()]
+        if self.schedule is not Schedule.CONSTANT:
+            parts.append(f"schedule={self.schedule.value}")
+            parts += [f"{name}={value:g}" for name, value in self.schedule_settings().items()]
         return " ".join([self.algorithm.value, *parts, f"batch={self.batch_size}"])
 
 

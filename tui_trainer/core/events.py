@@ -68,7 +68,7 @@ class StepLosses:
     first_step: int  # 1-based
     epoch: int  # 1-based epoch of the last of these steps
     losses: list[float]
-    lr: float
+    lrs: list[float]  # the learning rate each step used
     elapsed: list[float]  # seconds of training (pauses excluded) when each step finished
 
 

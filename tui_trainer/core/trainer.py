@@ -36,6 +36,7 @@ from .events import (
 from .fused import GraphedSteps
 from .model import build_model
 from .reference import least_squares
+from .schedules import build_schedule
 
 MAX_CHUNK = 1 << 14
 # Below this many numbers per step, one CPU thread beats several: the work is too small to split.
@@ -52,6 +53,7 @@ class _Chunk:
 
     first: int
     losses: list[float]
+    lrs: list[float]
     times: list[float]
     val_losses: list[float]  # one per epoch that ended inside the chunk
 
@@ -90,6 +92,9 @@ class Trainer:
         self.x_val, self.y_val = self.stepper.prepare(tensor(self.dataset.x_val), tensor(self.dataset.y_val))
         self.batches = Batches(self.x, self.y, config.optimizer.batch_size, config.seed)
         self.steps_per_epoch = self.batches.steps_per_epoch
+        self.schedule = build_schedule(config.optimizer)
+        if self.schedule is not None:
+            self.stepper.lr = self.schedule.lr  # a warm-up starts below the set rate
         # CUDA graphs for the fused engine; `graphs=True` on a CPU runs the same steps eagerly
         on_cuda = self.device.type == "cuda"
         self.graph = self._make_graph(capture=on_cuda) if (on_cuda if graphs is None else graphs) else None
@@ -109,8 +114,8 @@ class Trainer:
         if self.config.engine is not Engine.FUSED:
             return None
         if self.batches.full:
-            if self.dataset.n_val:
-                return None  # a validation pass after every step: those stay eager
+            if self.dataset.n_val or self.schedule:
+                return None  # something between every two steps (validation, a new lr): eager
             batch, count = None, GRAPH_STEPS
         else:
             batch, count = self.batches.size, min(GRAPH_STEPS, self.batches.rows // self.batches.size)
@@ -145,6 +150,8 @@ class Trainer:
             new_lr = self.control.take_lr()
             if new_lr is not None:
                 self.stepper.lr = new_lr
+                if self.schedule is not None:
+                    self.schedule.set_lr(new_lr)
             started = self._chunk_started = time.perf_counter()
             if not self._run_chunk(granted):
                 break
@@ -161,14 +168,16 @@ class Trainer:
     def _run_chunk(self, count: int) -> bool:
         """Run `count` steps; False when the run diverged inside them."""
         first = self.step
-        saved = self.stepper.capture()
+        saved = self.stepper.capture(), self.schedule.capture() if self.schedule else None
         fast = self._steps(first, count)
         values = torch.cat([fast.losses, fast.val_losses, self._flat_params()]).tolist()
         if all(map(math.isfinite, values)):
-            chunk = _Chunk(first, values[:count], fast.times, values[count : count + len(fast.val_losses)])
+            chunk = _Chunk(first, values[:count], fast.lrs, fast.times, values[count : count + len(fast.val_losses)])
             self._report(chunk)
             return True
-        self.stepper.restore(saved)
+        self.stepper.restore(saved[0])
+        if self.schedule:
+            self.schedule.restore(saved[1])
         chunk, failure = self._replay(first, count)
         self._report(chunk)
         self._set_state(RunState.DIVERGED, failure)
@@ -179,20 +188,29 @@ class Trainer:
         """The hot loop: no host sync, no Python numbers from the device."""
         batches, per_epoch, validate = self.batches, self.steps_per_epoch, self.dataset.n_val > 0
         losses: list[torch.Tensor] = []
+        lrs: list[float] = []
         times: list[float] = []
         val_losses = []
         s, end = first, first + count
-        while s < end:  # one epoch (or, for full batches without validation, the whole chunk) a pass
+        while s < end:  # an epoch a pass (full batches with nothing to do between steps: all at once)
             epoch, k = divmod(s, per_epoch)
-            stop = end if batches.full and not validate else min(end, (epoch + 1) * per_epoch)
+            whole = batches.full and not (validate or self.schedule)
+            stop = end if whole else min(end, (epoch + 1) * per_epoch)
             order, x, y = batches.epoch(epoch)
             done = self._graphed_steps(order, k, stop - s, losses, times) if self.graph else 0
             self._eager_steps(order, x, y, k + done, stop - s - done, losses, times)
-            if validate and stop == (epoch + 1) * per_epoch:
-                val_losses.append(self._val_loss())
+            lrs += [self.stepper.lr] * (stop - s)
+            if stop == (epoch + 1) * per_epoch:
+                self._end_epoch(val_losses if validate else None)
             s = stop
         self.step = end
-        return _Tensors(torch.stack(losses), _stack(val_losses, self.x.dtype, self.device), times)
+        return _Tensors(torch.stack(losses), _stack(val_losses, self.x.dtype, self.device), lrs, times)
+
+    def _end_epoch(self, val_losses: list | None) -> None:
+        if val_losses is not None:
+            val_losses.append(self._val_loss())
+        if self.schedule is not None:
+            self.stepper.lr = self.schedule.next_epoch()
 
     def _eager_steps(self, order, x, y, k: int, count: int, losses: list, times: list) -> None:
         """`count` steps one by one, from the epoch's `k`-th batch."""
@@ -224,9 +242,10 @@ class Trainer:
     def _replay(self, first: int, count: int) -> tuple[_Chunk, str]:
         """Step once at a time from `first`, keeping the last parameters that were finite."""
         self.step = first
-        chunk = _Chunk(first, [], [], [])
+        chunk = _Chunk(first, [], [], [], [])
         for s in range(first, first + count):
             before = self.stepper.capture()
+            lr = self.stepper.lr
             loss = self.stepper.step(*self.batches.batch(s)).item()
             val = self._val_loss().item() if self.dataset.n_val and (s + 1) % self.steps_per_epoch == 0 else 0.0
             params_finite = all(map(math.isfinite, self._flat_params().tolist()))
@@ -238,9 +257,13 @@ class Trainer:
                     f"kept the parameters of step {s}. Try a smaller learning rate."
                 )
             chunk.losses.append(loss)
+            chunk.lrs.append(lr)
             chunk.times.append(time.perf_counter())
-            if self.dataset.n_val and (s + 1) % self.steps_per_epoch == 0:
-                chunk.val_losses.append(val)
+            if (s + 1) % self.steps_per_epoch == 0:
+                if self.dataset.n_val:
+                    chunk.val_losses.append(val)
+                if self.schedule is not None:
+                    self.stepper.lr = self.schedule.next_epoch()
             self.step = s + 1
         return chunk, "the run diverged"  # not reached: the chunk was non-finite somewhere
 
@@ -252,7 +275,7 @@ class Trainer:
         base, start = self.active_seconds, self._chunk_started
         elapsed = [base + t - start for t in chunk.times]
         first, end, per_epoch = chunk.first, chunk.first + count, self.steps_per_epoch
-        self.sink(StepLosses(first + 1, (end - 1) // per_epoch + 1, chunk.losses, self.stepper.lr, elapsed))
+        self.sink(StepLosses(first + 1, (end - 1) // per_epoch + 1, chunk.losses, chunk.lrs, elapsed))
         if per_epoch == 1:  # full batches: every step is an epoch, its loss the epoch's loss
             ends, train = list(range(first + 1, end + 1)), chunk.losses
         else:
@@ -402,6 +425,7 @@ class Trainer:
 class _Tensors:
     losses: torch.Tensor
     val_losses: torch.Tensor
+    lrs: list[float]
     times: list[float]
 
 
