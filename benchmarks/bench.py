@@ -312,7 +312,7 @@ def resident() -> int:
         return int(handle.read().split()[1]) * page
 config = RunConfig.model_validate({"optimizer": {"algorithm": "bgd", "epochs": steps}, "engine": "fused",
                                    "data": {"samples": 100, "val_fraction": 0}})
-view, writer = RunView(), MetricsWriter.open("/dev/null")
+view, writer = RunView(), MetricsWriter(open("/dev/null", "w"))
 memory = {"baseline": None, "peak": 0}
 def sink(event):
     writer(event)

@@ -30,6 +30,11 @@ class Flag:
     choices: tuple[str, ...] | None = None
     boolean: bool = False
 
+    @property
+    def dest(self) -> str:
+        """Where argparse keeps the value: `--weight-decay` -> `weight_decay`."""
+        return self.name.removeprefix("--").replace("-", "_")
+
     def help(self) -> str:
         from .core.config import DataConfig, OptimizerConfig, RunConfig
 
@@ -90,19 +95,37 @@ def fail(message: str) -> NoReturn:
     raise SystemExit(EXIT_BAD_INPUT)
 
 
-def add_run_flags(parser: argparse.ArgumentParser) -> None:
+def add_run_flags(parser: argparse.ArgumentParser, shared_only: bool = False) -> None:
+    """The run's flags; with `shared_only`, those a race shares (the entries say the rest)."""
     groups = {
-        "optimizer": parser.add_argument_group("algorithm and hyperparameters (unset ones take the algorithm's defaults)"),
+        "optimizer": parser.add_argument_group(
+            "shared by every entry (an entry's own settings win)" if shared_only
+            else "algorithm and hyperparameters (unset ones take the algorithm's defaults)"
+        ),
         "": parser.add_argument_group("run"),
         "data": parser.add_argument_group("data"),
     }
     for flag in RUN_FLAGS:
+        if shared_only and flag.path.startswith("optimizer.") and flag.path not in RACE_SHARED:
+            continue
         group = groups[flag.path.rpartition(".")[0]]
         # SUPPRESS: an absent flag stays absent, so the settings' own defaults apply
         if flag.boolean:
             group.add_argument(flag.name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=flag.help())
         else:
             group.add_argument(flag.name, metavar=flag.metavar, choices=flag.choices, default=argparse.SUPPRESS, help=flag.help())
+
+
+# what a race shares across its entries: the run and the data, and these optimizer settings
+RACE_SHARED = ("optimizer.epochs", "optimizer.batch_size", "optimizer.implementation")
+
+
+def add_output_flags(parser: argparse.ArgumentParser, what: str) -> None:
+    output = parser.add_argument_group("output")
+    output.add_argument("--metrics", metavar="PATH", help=f"write one JSON line per logged step{what} to PATH")
+    output.add_argument("--log-every", metavar="N", default=argparse.SUPPRESS, help=Flag("--log-every", "log_every").help())
+    output.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
+    output.add_argument("--quiet", action="store_true", help="no progress bar even on a terminal")
 
 
 def build_parser() -> Parser:
@@ -115,11 +138,19 @@ def build_parser() -> Parser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     train = commands.add_parser("train", help="train headless and print a summary", description="Train headless.")
     add_run_flags(train)
-    output = train.add_argument_group("output")
-    output.add_argument("--metrics", metavar="PATH", help="write one JSON line per logged step to PATH")
-    output.add_argument("--log-every", metavar="N", default=argparse.SUPPRESS, help=Flag("--log-every", "log_every").help())
-    output.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
-    output.add_argument("--quiet", action="store_true", help="no progress bar even on a terminal")
+    add_output_flags(train, "")
+    race = commands.add_parser(
+        "race",
+        help="race several optimizers on the same problem and print a table",
+        description="Race optimizers: same data, same start, same batches, side by side.",
+    )
+    race.add_argument(
+        "--entries", required=True, metavar="SPEC",
+        help="algorithms separated by commas, each with :setting=value pairs, "
+        "e.g. bgd,sgd,adam:lr=0.1,momentum:lr=0.05:momentum=0.9",
+    )
+    add_run_flags(race, shared_only=True)
+    add_output_flags(race, " (each line names its entry)")
     return parser
 
 
@@ -132,9 +163,8 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
     values: dict[str, Any] = {}
     for flag in (*RUN_FLAGS, Flag("--log-every", "log_every")):
-        key = flag.name.removeprefix("--").replace("-", "_")
-        if hasattr(args, key):
-            value = getattr(args, key)
+        if hasattr(args, flag.dest):
+            value = getattr(args, flag.dest)
             section, _, field = flag.path.rpartition(".")
             (values.setdefault(section, {}) if section else values)[field] = value
     try:
@@ -153,6 +183,12 @@ def main(argv: list[str] | None = None) -> int:
         from .headless import train
 
         return train(config, metrics=args.metrics, as_json=args.json, quiet=args.quiet)
+    if args.command == "race":
+        from .headless import race
+
+        flags = {flag.path: flag for flag in RUN_FLAGS}
+        shared = {path.rpartition(".")[2]: getattr(args, flags[path].dest) for path in RACE_SHARED if hasattr(args, flags[path].dest)}
+        return race(config, args.entries, shared, metrics=args.metrics, as_json=args.json, quiet=args.quiet)
     return _open_app(config)
 
 

@@ -6,37 +6,53 @@ import json
 import signal
 import sys
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator, TextIO
 
 from .cli import EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_OK, fail
 from .core.config import RunConfig
 from .core.events import Event, RunStarted, RunState, RunSummary, StepLosses
 
 
-def train(config: RunConfig, *, metrics: str | None, as_json: bool, quiet: bool) -> int:
+def _build(make: Callable[[], object]) -> object | None:
+    """Load the data and set up (importing torch): a bad input exits 2, Ctrl-C returns None."""
     try:
         with _interrupts_raise():
-            from .core.control import RunControl
             from .core.errors import TrainerError
-            from .core.trainer import Trainer
 
-            control = RunControl()
             try:
-                trainer = Trainer(config, control=control)
+                return make()
             except TrainerError as error:
                 fail(str(error))
     except KeyboardInterrupt:
         print("tui-trainer: interrupted before training started", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return None
 
+
+def _open_metrics(path: str) -> TextIO:
+    try:
+        return open(path, "w", encoding="utf-8", buffering=1 << 16)
+    except OSError as error:
+        fail(f"--metrics: cannot write {path} ({error.strerror or error})")
+
+
+def train(config: RunConfig, *, metrics: str | None, as_json: bool, quiet: bool) -> int:
+    from .core.control import RunControl
+
+    control = RunControl()
+
+    def make():
+        from .core.trainer import Trainer
+
+        return Trainer(config, control=control)
+
+    trainer = _build(make)
+    if trainer is None:
+        return EXIT_INTERRUPTED
     sinks = []
     if metrics:
         from .metrics import MetricsWriter
 
-        try:
-            sinks.append(MetricsWriter.open(metrics, config.log_every))
-        except OSError as error:
-            fail(f"--metrics: cannot write {metrics} ({error.strerror or error})")
+        sinks.append(MetricsWriter(_open_metrics(metrics), config.log_every))
     progress = None if quiet or not sys.stderr.isatty() else _ProgressBar()
     if progress:
         sinks.append(progress)
@@ -113,7 +129,7 @@ def _print_summary(summary: RunSummary, as_json: bool) -> None:
 
 
 class _ProgressBar:
-    """A rich progress bar on stderr; only used when stderr is a terminal."""
+    """Rich progress bars on stderr (one per run of a race); only used when stderr is a terminal."""
 
     def __init__(self) -> None:
         from rich.console import Console
@@ -128,17 +144,91 @@ class _ProgressBar:
             console=Console(stderr=True),
             transient=True,
         )
-        self.task = None
+        self.tasks: dict[int, object] = {}
 
-    def __call__(self, event: Event) -> None:
+    def start(self) -> None:
+        self.progress.start()
+
+    def __call__(self, event: Event, task: int = 0, label: str | None = None) -> None:
         if isinstance(event, RunStarted):
-            self.progress.start()
-            self.task = self.progress.add_task(event.algorithm, total=event.total_steps, loss="...")
-        elif isinstance(event, StepLosses) and self.task is not None:
+            if not self.tasks:
+                self.progress.start()
+            self.tasks[task] = self.progress.add_task(label or event.algorithm, total=event.total_steps, loss="...")
+        elif isinstance(event, StepLosses) and task in self.tasks:
             step = event.first_step + len(event.losses) - 1
-            self.progress.update(self.task, completed=step, loss=f"{event.losses[-1]:.5g}")
+            self.progress.update(self.tasks[task], completed=step, loss=f"{event.losses[-1]:.5g}")
 
     def close(self) -> None:
         self.progress.stop()
 
 
+
+
+def race(config: RunConfig, spec: str, shared: dict, *, metrics: str | None, as_json: bool, quiet: bool) -> int:
+    """`tui-trainer race`: the entries side by side, then a table (or one JSON object)."""
+    from .core.control import RunControl
+
+    control = RunControl()
+
+    def make():
+        from .core.race import Race, parse_entries
+
+        return Race(config, parse_entries(spec, shared), control=control)
+
+    contest = _build(make)
+    if contest is None:
+        return EXIT_INTERRUPTED
+    from .core.race import EntryEvent, RaceStarted
+
+    writers, handle = [], None
+    if metrics:
+        from .metrics import MetricsWriter
+
+        handle = _open_metrics(metrics)
+        writers = [MetricsWriter(handle, config.log_every, {"entry": e.name}, owns_handle=False) for e in contest.entries]
+    progress = None if quiet or not sys.stderr.isatty() else _ProgressBar()
+
+    def sink(event: object) -> None:
+        if isinstance(event, EntryEvent):
+            if writers:
+                writers[event.entry](event.event)
+            if progress:
+                progress(event.event, task=event.entry, label=contest.entries[event.entry].name)
+        elif isinstance(event, RaceStarted) and progress:
+            progress.start()
+
+    contest.sink = sink
+    with _interrupts_stop(control):
+        try:
+            result = contest.run()
+        finally:
+            if progress:
+                progress.close()
+            if handle is not None:
+                handle.close()
+    if as_json:
+        print(json.dumps(result.to_dict(), allow_nan=False))
+    else:
+        _print_race(result, contest)
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    if all(entry.diverged for entry in result.entries):
+        print("tui-trainer: every entry diverged", file=sys.stderr)
+        return EXIT_DIVERGED
+    return EXIT_OK
+
+
+def _print_race(result, contest) -> None:
+    def number(value) -> str:
+        return "n/a" if value is None else f"{value:.6g}"
+
+    width = max(5, *(len(entry.name) for entry in result.entries))
+    lines = [
+        f"race on {result.data}; optimal loss {result.optimal_loss:.6g}",
+        f"{'entry':<{width}}  {'state':<9} {'steps':>8}  {'final loss':>11}  to within 1% of optimal",
+    ]
+    for entry, reach in zip(result.entries, contest.reach):
+        lines.append(
+            f"{entry.name:<{width}}  {entry.state:<9} {entry.steps:>8,}  {number(entry.final_loss):>11}  {reach.describe()}"
+        )
+    print("\n".join(lines))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
 from typing import TextIO
 
 from .core.events import EpochsEnded, Event, RunFinished, RunStarted, StepLosses
@@ -16,16 +16,13 @@ class MetricsWriter:
     name) go on every line. Losses reach us already checked finite, so no line holds NaN.
     """
 
-    def __init__(self, handle: TextIO, log_every: int = 1, fields: dict[str, str] | None = None) -> None:
+    def __init__(self, handle: TextIO, log_every: int = 1, fields: dict[str, str] | None = None, owns_handle: bool = True) -> None:
         self.handle = handle
+        self.owns_handle = owns_handle  # a race's entries share one file: its owner closes it
         self.log_every = log_every
-        self.prefix = "".join(f'"{key}": "{value}", ' for key, value in (fields or {}).items())
+        self.prefix = "".join(f"{json.dumps(key)}: {json.dumps(value)}, " for key, value in (fields or {}).items())
         self.steps_per_epoch = 1
         self.pending: list[tuple[int, str]] = []  # lines of the last steps, until their epochs are known
-
-    @classmethod
-    def open(cls, path: str | Path, log_every: int = 1, fields: dict[str, str] | None = None) -> MetricsWriter:
-        return cls(Path(path).open("w", encoding="utf-8", buffering=1 << 16), log_every, fields)
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, EpochsEnded):
@@ -64,4 +61,5 @@ class MetricsWriter:
         if self.handle.closed:
             return
         self._flush(None)
-        self.handle.close()
+        if self.owns_handle:
+            self.handle.close()

@@ -92,6 +92,10 @@ class Stepper:
         """The optimizer's state by display name, one tensor per parameter (weight, bias)."""
         raise NotImplementedError
 
+    def flat_parameters(self) -> torch.Tensor:
+        """A copy of [w..., b], on the device."""
+        return torch.cat([p.detach().reshape(-1) for p in self.params])
+
     def capture(self) -> Any:
         """Everything needed to come back to this exact point: parameters, gradients, state."""
         with torch.no_grad():

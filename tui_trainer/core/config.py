@@ -446,3 +446,9 @@ class RunConfig(BaseModel):
         if self.engine is Engine.FUSED and chosen and self.optimizer.implementation is Implementation.SCRATCH:
             raise ValueError("implementation scratch needs engine autograd (fused writes its own updates)")
         return self
+
+
+def with_optimizer(run: RunConfig, optimizer: OptimizerConfig) -> RunConfig:
+    """The same run with another optimizer, checked again as a whole."""
+    settings = {name: getattr(run, name) for name in RunConfig.model_fields}
+    return RunConfig(**{**settings, "optimizer": optimizer})

@@ -59,6 +59,10 @@ class RunStarted:
     feature_means: list[float] | None
     feature_stds: list[float] | None
     initial: Snapshot
+    # the training loss as a quadratic in θ = [w, b]: L = θᵀGθ - 2cᵀθ + s (None past QUADRATIC_DIMS)
+    gram: list[list[float]] | None = None
+    moment: list[float] | None = None
+    power: float | None = None
 
 
 @dataclass(slots=True)
@@ -70,6 +74,17 @@ class StepLosses:
     losses: list[float]
     lrs: list[float]  # the learning rate each step used
     elapsed: list[float]  # seconds of training (pauses excluded) when each step finished
+
+
+@dataclass(slots=True)
+class ParameterPath:
+    """Where the parameters were after each of consecutive steps, and the loss on the whole
+    training set there (exact, from the loss's quadratic form): points[i] = [w..., b] after step
+    first_step + i. Sent only by a run that tracks its path (the app, a race)."""
+
+    first_step: int
+    points: list[list[float]]
+    losses: list[float]
 
 
 @dataclass(slots=True)
@@ -117,7 +132,7 @@ class RunSummary:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: every non-finite float becomes None."""
-        return _finite_only(asdict(self))
+        return finite_only(asdict(self))
 
 
 @dataclass(slots=True)
@@ -125,15 +140,15 @@ class RunFinished:
     summary: RunSummary
 
 
-Event = RunStarted | StepLosses | EpochsEnded | StateChanged | Snapshot | RunFinished
+Event = RunStarted | StepLosses | ParameterPath | EpochsEnded | StateChanged | Snapshot | RunFinished
 EventSink = Callable[[Event], None]
 
 
-def _finite_only(value: Any) -> Any:
+def finite_only(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {key: _finite_only(item) for key, item in value.items()}
+        return {key: finite_only(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite_only(item) for item in value]
+        return [finite_only(item) for item in value]
     return value

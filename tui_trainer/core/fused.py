@@ -89,6 +89,9 @@ class FusedStepper(Stepper):
             loss += torch.dot(residual.view(-1), residual.view(-1))
         return loss.div_(max(len(x), 1))
 
+    def flat_parameters(self) -> torch.Tensor:
+        return self.theta.clone()
+
     def show_gradients(self) -> None:
         """From now on the parameters' .grad show the gradient, as after loss.backward()."""
         self.model.weight.grad = self.grad[: self.w.numel()].view_as(self.w)
@@ -174,11 +177,16 @@ class GraphedSteps:
     tests check this arithmetic.
     """
 
-    def __init__(self, stepper: FusedStepper, x: torch.Tensor, y: torch.Tensor, batch: int | None, count: int, capture: bool = True) -> None:
+    def __init__(
+        self, stepper: FusedStepper, x: torch.Tensor, y: torch.Tensor, batch: int | None, count: int,
+        capture: bool = True, track_path: bool = False,
+    ) -> None:
         self.stepper, self.x, self.y, self.count = stepper, x, y, count
         device = x.device
         self.indices = None if batch is None else torch.zeros((count, batch), dtype=torch.long, device=device)
         self.losses = torch.zeros(count, dtype=x.dtype, device=device)
+        # θ after each step, when the run tracks its path
+        self.path = torch.zeros((count, len(stepper.theta)), dtype=x.dtype, device=device) if track_path else None
         self.lr = torch.full((), stepper.lr, dtype=x.dtype, device=device)
         self.t = torch.full((), float(stepper.t), dtype=torch.float64, device=device)
         self.graph = None
@@ -205,6 +213,8 @@ class GraphedSteps:
             else:
                 x, y = self.x.index_select(0, self.indices[i]), self.y.index_select(0, self.indices[i])
             self.losses[i].copy_(self._step(x, y))
+            if self.path is not None:
+                self.path[i].copy_(self.stepper.theta)
 
     def _step(self, a: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """FusedStepper.step with device-side lr and step count (no Python numbers that change)."""

@@ -20,28 +20,44 @@ class Optimum:
     weights: tuple[float, ...]
     bias: float
     loss: float  # MSE of the optimum on the data it was fitted to
+    # the loss as a quadratic in θ = [w, b]: L(θ) = θᵀGθ - 2cᵀθ + s, with A = [X, 1]
+    gram: np.ndarray  # G = AᵀA / n
+    moment: np.ndarray  # c = Aᵀy / n
+    power: float  # s = yᵀy / n
+
+    @property
+    def theta(self) -> np.ndarray:
+        return np.array([*self.weights, self.bias])
+
+    def losses(self, points: np.ndarray) -> np.ndarray:
+        """MSE on the fitted rows at each row of `points` (θ = [w..., b]), exactly, in float64."""
+        points = np.asarray(points, dtype=np.float64)
+        return np.einsum("ij,jk,ik->i", points, self.gram, points) - 2 * points @ self.moment + self.power
 
 
 def gram(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """AᵀA, Aᵀy and n for A = [X, 1], accumulated in float64 block by block."""
+    """AᵀA, Aᵀy and yᵀy for A = [X, 1], accumulated in float64 block by block."""
     d = x.shape[1]
     ata = np.zeros((d + 1, d + 1))
     aty = np.zeros(d + 1)
+    yty = 0.0
     for start in range(0, len(x), _ROWS_PER_BLOCK):
         block = np.asarray(x[start : start + _ROWS_PER_BLOCK], dtype=np.float64)
         target = np.asarray(y[start : start + _ROWS_PER_BLOCK], dtype=np.float64).reshape(-1)
         a = np.hstack([block, np.ones((len(block), 1))])
         ata += a.T @ a
         aty += a.T @ target
-    return ata, aty, float(len(x))
+        yty += float(target @ target)
+    return ata, aty, yty
 
 
 def least_squares(x: np.ndarray, y: np.ndarray) -> Optimum:
     """The weights and bias of least MSE; the minimum-norm one when several tie."""
-    ata, aty, _ = gram(x, y)
+    ata, aty, yty = gram(x, y)
     theta = np.linalg.lstsq(ata, aty, rcond=None)[0]
     weights, bias = theta[:-1], float(theta[-1])
-    return Optimum(tuple(weights.tolist()), bias, mse(x, y, weights, bias))
+    n = len(x)
+    return Optimum(tuple(weights.tolist()), bias, mse(x, y, weights, bias), ata / n, aty / n, yty / n)
 
 
 def mse(x: np.ndarray, y: np.ndarray, weights, bias: float) -> float:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -25,6 +27,7 @@ from .device import describe_device, resolve_device
 from .events import (
     EpochsEnded,
     EventSink,
+    ParameterPath,
     RunFinished,
     RunStarted,
     RunState,
@@ -45,6 +48,7 @@ SMALL_STEP = 1 << 17
 BIG_BATCH = 1 << 20
 GRAPH_STEPS = 100  # fused steps per CUDA graph launch
 MIN_GRAPH_STEPS = 8
+QUADRATIC_DIMS = 64  # up to this many features, RunStarted carries the loss's quadratic form
 
 
 @dataclass
@@ -56,6 +60,7 @@ class _Chunk:
     lrs: list[float]
     times: list[float]
     val_losses: list[float]  # one per epoch that ended inside the chunk
+    path: list[list[float]]  # θ after each step, when tracked
 
 
 class Trainer:
@@ -70,8 +75,10 @@ class Trainer:
         control: RunControl | None = None,
         chunk_seconds: float = 0.05,
         graphs: bool | None = None,
+        track_path: bool = False,
     ) -> None:
         self.config = config
+        self.track_path = track_path  # record θ after every step (the landscape, the race)
         self.sink: EventSink = sink or (lambda event: None)
         self.control = control or RunControl()
         self.chunk_seconds = chunk_seconds
@@ -109,6 +116,7 @@ class Trainer:
         self._chunk_started = 0.0
         self._epoch_loss_sum = 0.0  # batch losses of the current epoch, weighted by batch rows
         self._epoch_rows = 0
+        self._chunk = 1  # steps in the next chunk, adapted to chunk_seconds
 
     def _make_graph(self, capture: bool) -> GraphedSteps | None:
         if self.config.engine is not Engine.FUSED:
@@ -121,46 +129,56 @@ class Trainer:
             batch, count = self.batches.size, min(GRAPH_STEPS, self.batches.rows // self.batches.size)
             if count < MIN_GRAPH_STEPS:
                 return None  # too few full batches an epoch to be worth a graph
-        return GraphedSteps(self.stepper, self.x, self.y, batch, count, capture)
+        return GraphedSteps(self.stepper, self.x, self.y, batch, count, capture, self.track_path)
 
     # --- the loop ---
 
     def run(self) -> RunSummary:
-        threads = torch.get_num_threads()
-        if self.device.type == "cpu" and self.batches.size * self.x.shape[1] < SMALL_STEP:
-            torch.set_num_threads(1)
-        try:
-            return self._run()
-        finally:
-            torch.set_num_threads(threads)
+        with single_thread_when(self.small_steps):
+            self.begin()
+            while self.advance():
+                pass
+            return self.finish()
 
-    def _run(self) -> RunSummary:
+    @property
+    def small_steps(self) -> bool:
+        """Steps too small to share between CPU threads: one thread runs them faster."""
+        return self.device.type == "cpu" and self.batches.size * self.x.shape[1] < SMALL_STEP
+
+    def begin(self) -> None:
         self._emit_started()
-        chunk = 1
-        while self.step < self.total_steps:
-            granted = self.control.permit(min(chunk, self.total_steps - self.step))
-            if granted == 0:
-                if self.control.stopped:
-                    self._set_state(RunState.STOPPED, f"stopped after {self.step} steps")
-                    break
-                self._pause()
-                continue
-            if not self.control.paused:
-                self._set_state(RunState.RUNNING)
-            new_lr = self.control.take_lr()
-            if new_lr is not None:
-                self.stepper.lr = new_lr
-                if self.schedule is not None:
-                    self.schedule.set_lr(new_lr)
-            started = self._chunk_started = time.perf_counter()
-            if not self._run_chunk(granted):
-                break
-            spent = time.perf_counter() - started
-            self.active_seconds += spent
-            chunk = self._next_chunk_size(chunk, granted, spent)
-            self.sink(self.snapshot())  # one per chunk: cheap next to the chunk itself
-        else:
+        self._chunk = 1
+
+    def advance(self, limit: int | None = None) -> bool:
+        """Run one chunk of steps (at most `limit`); False once the run is over."""
+        remaining = self.total_steps - self.step
+        if remaining <= 0:
             self._set_state(RunState.DONE, f"finished {self.total_steps} steps")
+            return False
+        granted = self.control.permit(min(self._chunk, remaining, limit or remaining))
+        if granted == 0:
+            if self.control.stopped:
+                self._set_state(RunState.STOPPED, f"stopped after {self.step} steps")
+                return False
+            self._pause()
+            return True
+        if not self.control.paused:
+            self._set_state(RunState.RUNNING)
+        new_lr = self.control.take_lr()
+        if new_lr is not None:
+            self.stepper.lr = new_lr
+            if self.schedule is not None:
+                self.schedule.set_lr(new_lr)
+        started = self._chunk_started = time.perf_counter()
+        if not self._run_chunk(granted):
+            return False  # diverged
+        spent = time.perf_counter() - started
+        self.active_seconds += spent
+        self._chunk = self._next_chunk_size(self._chunk, granted, spent)
+        self.sink(self.snapshot())  # one per chunk: cheap next to the chunk itself
+        return True
+
+    def finish(self) -> RunSummary:
         summary = self.summary()
         self.sink(RunFinished(summary))
         return summary
@@ -170,10 +188,13 @@ class Trainer:
         first = self.step
         saved = self.stepper.capture(), self.schedule.capture() if self.schedule else None
         fast = self._steps(first, count)
-        values = torch.cat([fast.losses, fast.val_losses, self._flat_params()]).tolist()
+        path = fast.path.reshape(-1) if fast.path is not None else fast.losses[:0]
+        values = torch.cat([fast.losses, fast.val_losses, self._flat_params(), path]).tolist()  # one sync
         if all(map(math.isfinite, values)):
-            chunk = _Chunk(first, values[:count], fast.lrs, fast.times, values[count : count + len(fast.val_losses)])
-            self._report(chunk)
+            vals, width = count + len(fast.val_losses), self.dataset.dims + 1
+            path_values = values[vals + width :]  # after the losses and the final parameters
+            points = [path_values[i : i + width] for i in range(0, len(path_values), width)]
+            self._report(_Chunk(first, values[:count], fast.lrs, fast.times, values[count:vals], points))
             return True
         self.stepper.restore(saved[0])
         if self.schedule:
@@ -191,20 +212,22 @@ class Trainer:
         lrs: list[float] = []
         times: list[float] = []
         val_losses = []
+        path: list[torch.Tensor] | None = [] if self.track_path else None
         s, end = first, first + count
         while s < end:  # an epoch a pass (full batches with nothing to do between steps: all at once)
             epoch, k = divmod(s, per_epoch)
             whole = batches.full and not (validate or self.schedule)
             stop = end if whole else min(end, (epoch + 1) * per_epoch)
             order, x, y = batches.epoch(epoch)
-            done = self._graphed_steps(order, k, stop - s, losses, times) if self.graph else 0
-            self._eager_steps(order, x, y, k + done, stop - s - done, losses, times)
+            done = self._graphed_steps(order, k, stop - s, losses, times, path) if self.graph else 0
+            self._eager_steps(order, x, y, k + done, stop - s - done, losses, times, path)
             lrs += [self.stepper.lr] * (stop - s)
             if stop == (epoch + 1) * per_epoch:
                 self._end_epoch(val_losses if validate else None)
             s = stop
         self.step = end
-        return _Tensors(torch.stack(losses), _stack(val_losses, self.x.dtype, self.device), lrs, times)
+        stacked_path = torch.stack(path) if path else None
+        return _Tensors(torch.stack(losses), _stack(val_losses, self.x.dtype, self.device), lrs, times, stacked_path)
 
     def _end_epoch(self, val_losses: list | None) -> None:
         if val_losses is not None:
@@ -212,9 +235,11 @@ class Trainer:
         if self.schedule is not None:
             self.stepper.lr = self.schedule.next_epoch()
 
-    def _eager_steps(self, order, x, y, k: int, count: int, losses: list, times: list) -> None:
+    def _eager_steps(self, order, x, y, k: int, count: int, losses: list, times: list, path: list | None) -> None:
         """`count` steps one by one, from the epoch's `k`-th batch."""
         step, size, clock = self.stepper.step, self.batches.size, time.perf_counter
+        if path is not None:  # the path costs a copy of θ a step: only runs that track it pay
+            step = self._step_and_record(path)
         if order is None:  # full batch
             for _ in range(count):
                 losses.append(step(x, y))
@@ -229,12 +254,24 @@ class Trainer:
                 losses.append(step(x.index_select(0, rows), y.index_select(0, rows)))
                 times.append(clock())
 
-    def _graphed_steps(self, order, k: int, count: int, losses: list, times: list) -> int:
+    def _step_and_record(self, path: list):
+        step, where = self.stepper.step, self.stepper.flat_parameters
+
+        def step_and_record(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            loss = step(x, y)
+            path.append(where())
+            return loss
+
+        return step_and_record
+
+    def _graphed_steps(self, order, k: int, count: int, losses: list, times: list, path: list | None) -> int:
         """As many steps as whole graph replays cover (full-size batches only); how many ran."""
         graph, size, done = self.graph, self.batches.size, 0
         while count - done >= graph.count and (order is None or (k + done + graph.count) * size <= self.batches.rows):
             rows = None if order is None else order[(k + done) * size : (k + done + graph.count) * size].view(graph.count, size)
             losses.extend(graph.run(rows).unbind(0))
+            if path is not None:
+                path.extend(graph.path.clone().unbind(0))
             times.extend([time.perf_counter()] * graph.count)  # one launch: the steps share its time
             done += graph.count
         return done
@@ -242,7 +279,7 @@ class Trainer:
     def _replay(self, first: int, count: int) -> tuple[_Chunk, str]:
         """Step once at a time from `first`, keeping the last parameters that were finite."""
         self.step = first
-        chunk = _Chunk(first, [], [], [], [])
+        chunk = _Chunk(first, [], [], [], [], [])
         for s in range(first, first + count):
             before = self.stepper.capture()
             lr = self.stepper.lr
@@ -259,6 +296,8 @@ class Trainer:
             chunk.losses.append(loss)
             chunk.lrs.append(lr)
             chunk.times.append(time.perf_counter())
+            if self.track_path:
+                chunk.path.append(self.stepper.flat_parameters().tolist())
             if (s + 1) % self.steps_per_epoch == 0:
                 if self.dataset.n_val:
                     chunk.val_losses.append(val)
@@ -276,6 +315,9 @@ class Trainer:
         elapsed = [base + t - start for t in chunk.times]
         first, end, per_epoch = chunk.first, chunk.first + count, self.steps_per_epoch
         self.sink(StepLosses(first + 1, (end - 1) // per_epoch + 1, chunk.losses, chunk.lrs, elapsed))
+        if chunk.path:
+            losses = self.optimum.losses(np.array(chunk.path)).tolist()
+            self.sink(ParameterPath(first + 1, chunk.path, losses))
         if per_epoch == 1:  # full batches: every step is an epoch, its loss the epoch's loss
             ends, train = list(range(first + 1, end + 1)), chunk.losses
         else:
@@ -417,8 +459,15 @@ class Trainer:
                 feature_means=None if data.feature_means is None else list(data.feature_means),
                 feature_stds=None if data.feature_stds is None else list(data.feature_stds),
                 initial=self.snapshot(),
+                **self._quadratic_form(),
             )
         )
+
+    def _quadratic_form(self) -> dict:
+        if self.dataset.dims > QUADRATIC_DIMS:
+            return {}
+        optimum = self.optimum
+        return {"gram": optimum.gram.tolist(), "moment": optimum.moment.tolist(), "power": optimum.power}
 
 
 @dataclass
@@ -427,6 +476,19 @@ class _Tensors:
     val_losses: torch.Tensor
     lrs: list[float]
     times: list[float]
+    path: torch.Tensor | None  # (steps, d + 1)
+
+
+@contextmanager
+def single_thread_when(small: bool) -> Iterator[None]:
+    """One intra-op thread while `small`; the previous count afterwards."""
+    threads = torch.get_num_threads()
+    if small:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _stack(values: list[torch.Tensor], dtype: torch.dtype, device: torch.device) -> torch.Tensor:
