@@ -63,7 +63,7 @@ def test_steps_to_optimal_is_the_first_step_within_one_percent_on_the_whole_set(
     events = []
     result = Race(BASE, parse_entries("mbgd"), sink=events.append).run()
     paths = entry_events(events, 0, ParameterPath)
-    whole = {p.first_step + i: loss for p in paths for i, loss in enumerate(p.losses)}
+    whole = {step: loss for p in paths for step, loss in zip(p.steps, p.losses)}
     reached = result.entries[0].steps_to_optimal
     target = result.optimal_loss * 1.01
     assert whole[reached] <= target and all(whole[s] > target for s in range(1, reached))

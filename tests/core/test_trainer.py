@@ -11,6 +11,7 @@ from tui_trainer.core.config import RunConfig
 from tui_trainer.core.control import RunControl
 from tui_trainer.core.events import (
     EpochsEnded,
+    ParameterPath,
     RunFinished,
     RunStarted,
     RunState,
@@ -276,3 +277,36 @@ def test_a_validation_loss_that_overflows_also_counts_as_divergence():
     assert summary.state is RunState.DIVERGED and "validation loss stopped being finite" in summary.message
     assert all_finite(events)
     json.dumps(summary.to_dict(), allow_nan=False)  # raises on NaN or Infinity
+
+
+# --- the parameter path --------------------------------------------------------------------
+
+
+def path_points(events):
+    return [(step, point, loss) for e in of(events, ParameterPath) for step, point, loss in zip(e.steps, e.points, e.losses)]
+
+
+def test_every_step_path_is_the_parameters_after_each_step_and_their_whole_set_loss():
+    cfg = config("mbgd", epochs=3)
+    trainer = Trainer(cfg, path="every")
+    events = []
+    trainer.sink = events.append
+    summary = trainer.run()
+    points = path_points(events)
+    assert [step for step, _, _ in points] == list(range(1, summary.steps + 1))
+    step, point, loss = points[-1]
+    assert point == [*summary.weights, summary.bias] and loss == pytest.approx(summary.final_loss, rel=1e-6)
+    middle = Trainer(cfg.model_copy(update={"max_steps": 17})).run()
+    assert points[16][1] == [*middle.weights, middle.bias]
+    assert points[16][2] == pytest.approx(middle.final_loss, rel=1e-6)
+    untracked = Trainer(cfg).run()
+    assert (untracked.weights, untracked.bias) == (summary.weights, summary.bias)  # watching changes nothing
+
+
+def test_a_thinning_path_keeps_every_step_at_first_then_fewer():
+    _, _, events = run(config("sgd", epochs=8), path="thinning")
+    steps = [step for step, _, _ in path_points(events)]
+    assert steps[:1024] == list(range(1, 1025))
+    assert steps[1024:1028] == [1026, 1028, 1030, 1032]
+    assert steps[-1] == 2560 and all(b > a for a, b in zip(steps, steps[1:]))
+    assert len(steps) < 2560

@@ -78,11 +78,11 @@ class StepLosses:
 
 @dataclass(slots=True)
 class ParameterPath:
-    """Where the parameters were after each of consecutive steps, and the loss on the whole
-    training set there (exact, from the loss's quadratic form): points[i] = [w..., b] after step
-    first_step + i. Sent only by a run that tracks its path (the app, a race)."""
+    """Where the parameters were after some steps, and the loss on the whole training set there
+    (exact, from the loss's quadratic form): points[i] = [w..., b] after step steps[i]. Sent only
+    by a run that tracks its path (the app, a race)."""
 
-    first_step: int
+    steps: list[int]
     points: list[list[float]]
     losses: list[float]
 

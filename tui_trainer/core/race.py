@@ -77,10 +77,10 @@ class Reach:
         if isinstance(event, StepLosses):
             self._elapsed = {event.first_step + i: t for i, t in enumerate(event.elapsed)}
         elif isinstance(event, ParameterPath):
-            for offset, loss in enumerate(event.losses):
+            for step, loss in zip(event.steps, event.losses):
                 if loss <= self.target:
-                    self.step = event.first_step + offset
-                    self.seconds = self._elapsed.get(self.step)
+                    self.step = step
+                    self.seconds = self._elapsed.get(step)
                     return
         elif isinstance(event, RunFinished):
             self.ended = True
@@ -163,7 +163,7 @@ class Race:
                 dataset=dataset,
                 sink=self._entry_sink(index),
                 chunk_seconds=chunk_seconds / len(entries),  # one round of all entries ≈ one chunk
-                track_path=True,
+                path="every",
             )
             for index, entry in enumerate(entries)
         ]

@@ -49,6 +49,7 @@ BIG_BATCH = 1 << 20
 GRAPH_STEPS = 100  # fused steps per CUDA graph launch
 MIN_GRAPH_STEPS = 8
 QUADRATIC_DIMS = 64  # up to this many features, RunStarted carries the loss's quadratic form
+THIN_AFTER = 1024  # a thinning path keeps this many points per doubling of the steps
 
 
 @dataclass
@@ -60,7 +61,8 @@ class _Chunk:
     lrs: list[float]
     times: list[float]
     val_losses: list[float]  # one per epoch that ended inside the chunk
-    path: list[list[float]]  # θ after each step, when tracked
+    path: list[list[float]]  # θ after some steps, when tracked
+    path_steps: list[int]  # which steps
 
 
 class Trainer:
@@ -75,10 +77,14 @@ class Trainer:
         control: RunControl | None = None,
         chunk_seconds: float = 0.05,
         graphs: bool | None = None,
-        track_path: bool = False,
+        path: str = "off",
     ) -> None:
         self.config = config
-        self.track_path = track_path  # record θ after every step (the landscape, the race)
+        # θ after each step: "every" step (a race), "thinning" (the app: every step for the first
+        # THIN_AFTER, then every 2nd, 4th, ... step), or "off"
+        self.path = path
+        self.track_path = path != "off"
+        self._path_stride = 1
         self.sink: EventSink = sink or (lambda event: None)
         self.control = control or RunControl()
         self.chunk_seconds = chunk_seconds
@@ -194,7 +200,8 @@ class Trainer:
             vals, width = count + len(fast.val_losses), self.dataset.dims + 1
             path_values = values[vals + width :]  # after the losses and the final parameters
             points = [path_values[i : i + width] for i in range(0, len(path_values), width)]
-            self._report(_Chunk(first, values[:count], fast.lrs, fast.times, values[count:vals], points))
+            steps = fast.path_steps if fast.path_steps is not None else list(range(first + 1, first + 1 + len(points)))
+            self._report(_Chunk(first, values[:count], fast.lrs, fast.times, values[count:vals], points, steps))
             return True
         self.stepper.restore(saved[0])
         if self.schedule:
@@ -213,21 +220,24 @@ class Trainer:
         times: list[float] = []
         val_losses = []
         path: list[torch.Tensor] | None = [] if self.track_path else None
+        self._path_steps: list[int] | None = [] if self.path == "thinning" else None
         s, end = first, first + count
         while s < end:  # an epoch a pass (full batches with nothing to do between steps: all at once)
             epoch, k = divmod(s, per_epoch)
             whole = batches.full and not (validate or self.schedule)
             stop = end if whole else min(end, (epoch + 1) * per_epoch)
             order, x, y = batches.epoch(epoch)
-            done = self._graphed_steps(order, k, stop - s, losses, times, path) if self.graph else 0
-            self._eager_steps(order, x, y, k + done, stop - s - done, losses, times, path)
+            done = self._graphed_steps(order, k, stop - s, losses, times, path, s) if self.graph else 0
+            self._eager_steps(order, x, y, k + done, stop - s - done, losses, times, path, s + done)
             lrs += [self.stepper.lr] * (stop - s)
             if stop == (epoch + 1) * per_epoch:
                 self._end_epoch(val_losses if validate else None)
             s = stop
         self.step = end
         stacked_path = torch.stack(path) if path else None
-        return _Tensors(torch.stack(losses), _stack(val_losses, self.x.dtype, self.device), lrs, times, stacked_path)
+        return _Tensors(
+            torch.stack(losses), _stack(val_losses, self.x.dtype, self.device), lrs, times, stacked_path, self._path_steps
+        )
 
     def _end_epoch(self, val_losses: list | None) -> None:
         if val_losses is not None:
@@ -235,11 +245,11 @@ class Trainer:
         if self.schedule is not None:
             self.stepper.lr = self.schedule.next_epoch()
 
-    def _eager_steps(self, order, x, y, k: int, count: int, losses: list, times: list, path: list | None) -> None:
-        """`count` steps one by one, from the epoch's `k`-th batch."""
+    def _eager_steps(self, order, x, y, k: int, count: int, losses: list, times: list, path: list | None, first_step: int) -> None:
+        """`count` steps one by one, from the epoch's `k`-th batch (the run's step `first_step`)."""
         step, size, clock = self.stepper.step, self.batches.size, time.perf_counter
         if path is not None:  # the path costs a copy of θ a step: only runs that track it pay
-            step = self._step_and_record(path)
+            step = self._recorder(path, first_step)
         if order is None:  # full batch
             for _ in range(count):
                 losses.append(step(x, y))
@@ -254,24 +264,53 @@ class Trainer:
                 losses.append(step(x.index_select(0, rows), y.index_select(0, rows)))
                 times.append(clock())
 
-    def _step_and_record(self, path: list):
-        step, where = self.stepper.step, self.stepper.flat_parameters
+    def _recorder(self, path: list, first_step: int):
+        """stepper.step, also keeping θ after the steps the path keeps."""
+        step, where, kept = self.stepper.step, self.stepper.flat_parameters, self._path_steps
+        if kept is None:
 
-        def step_and_record(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            def step_and_record(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+                loss = step(x, y)
+                path.append(where())
+                return loss
+
+            return step_and_record
+        taken = first_step
+
+        def step_and_thin(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            nonlocal taken
             loss = step(x, y)
-            path.append(where())
+            taken += 1
+            if self._keeps(taken):
+                path.append(where())
+                kept.append(taken)
             return loss
 
-        return step_and_record
+        return step_and_thin
 
-    def _graphed_steps(self, order, k: int, count: int, losses: list, times: list, path: list | None) -> int:
+    def _keeps(self, step: int) -> bool:
+        """Thinning: every step up to THIN_AFTER, then every 2nd up to twice that, and so on."""
+        if step % self._path_stride:
+            return False
+        if step >= THIN_AFTER * self._path_stride:
+            self._path_stride *= 2
+        return True
+
+    def _graphed_steps(self, order, k: int, count: int, losses: list, times: list, path: list | None, first_step: int) -> int:
         """As many steps as whole graph replays cover (full-size batches only); how many ran."""
         graph, size, done = self.graph, self.batches.size, 0
         while count - done >= graph.count and (order is None or (k + done + graph.count) * size <= self.batches.rows):
             rows = None if order is None else order[(k + done) * size : (k + done + graph.count) * size].view(graph.count, size)
             losses.extend(graph.run(rows).unbind(0))
             if path is not None:
-                path.extend(graph.path.clone().unbind(0))
+                points = graph.path.clone().unbind(0)
+                if self._path_steps is None:
+                    path.extend(points)
+                else:
+                    for offset, point in enumerate(points):
+                        if self._keeps(first_step + done + offset + 1):
+                            path.append(point)
+                            self._path_steps.append(first_step + done + offset + 1)
             times.extend([time.perf_counter()] * graph.count)  # one launch: the steps share its time
             done += graph.count
         return done
@@ -279,7 +318,7 @@ class Trainer:
     def _replay(self, first: int, count: int) -> tuple[_Chunk, str]:
         """Step once at a time from `first`, keeping the last parameters that were finite."""
         self.step = first
-        chunk = _Chunk(first, [], [], [], [], [])
+        chunk = _Chunk(first, [], [], [], [], [], [])
         for s in range(first, first + count):
             before = self.stepper.capture()
             lr = self.stepper.lr
@@ -298,6 +337,7 @@ class Trainer:
             chunk.times.append(time.perf_counter())
             if self.track_path:
                 chunk.path.append(self.stepper.flat_parameters().tolist())
+                chunk.path_steps.append(s + 1)
             if (s + 1) % self.steps_per_epoch == 0:
                 if self.dataset.n_val:
                     chunk.val_losses.append(val)
@@ -317,7 +357,7 @@ class Trainer:
         self.sink(StepLosses(first + 1, (end - 1) // per_epoch + 1, chunk.losses, chunk.lrs, elapsed))
         if chunk.path:
             losses = self.optimum.losses(np.array(chunk.path)).tolist()
-            self.sink(ParameterPath(first + 1, chunk.path, losses))
+            self.sink(ParameterPath(chunk.path_steps, chunk.path, losses))
         if per_epoch == 1:  # full batches: every step is an epoch, its loss the epoch's loss
             ends, train = list(range(first + 1, end + 1)), chunk.losses
         else:
@@ -476,7 +516,8 @@ class _Tensors:
     val_losses: torch.Tensor
     lrs: list[float]
     times: list[float]
-    path: torch.Tensor | None  # (steps, d + 1)
+    path: torch.Tensor | None  # (points, d + 1)
+    path_steps: list[int] | None  # the step of each point when thinning; None: every step
 
 
 @contextmanager
