@@ -171,14 +171,15 @@ def race(config: RunConfig, spec: str, shared: dict, *, metrics: str | None, as_
     control = RunControl()
 
     def make():
-        from .core.race import Race, parse_entries
+        from .core.race import Race
+        from .core.race_events import parse_entries
 
         return Race(config, parse_entries(spec, shared), control=control)
 
     contest = _build(make)
     if contest is None:
         return EXIT_INTERRUPTED
-    from .core.race import EntryEvent, RaceStarted
+    from .core.race_events import EntryEvent, RaceStarted
 
     writers, handle = [], None
     if metrics:

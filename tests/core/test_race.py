@@ -9,7 +9,8 @@ from tui_trainer.core.config import RunConfig, with_optimizer
 from tui_trainer.core.control import RunControl
 from tui_trainer.core.errors import ConfigError
 from tui_trainer.core.events import ParameterPath, RunStarted, StateChanged, StepLosses
-from tui_trainer.core.race import EntryEvent, Race, RaceFinished, parse_entries
+from tui_trainer.core.race import Race
+from tui_trainer.core.race_events import EntryEvent, RaceFinished, parse_entries
 from tui_trainer.core.trainer import Trainer
 
 BASE = RunConfig.model_validate({"data": {"samples": 300, "dims": 2}})

@@ -170,3 +170,39 @@ def smooth(values: np.ndarray, weight: float = 0.9) -> np.ndarray:
         scale = weight * scale + (1 - weight)
         out[i] = average / scale
     return out
+
+
+class PathPoints:
+    """Points of a parameter path ([w..., b] each), thinned to at most `capacity`: every k-th
+    point is kept, k doubling whenever the list fills up; the latest point is always known."""
+
+    def __init__(self, capacity: int = 2048) -> None:
+        self.capacity = capacity
+        self.clear()
+
+    def clear(self) -> None:
+        self.points: list[list[float]] = []
+        self.steps: list[int] = []
+        self.stride = 1
+        self._seen = 0
+        self.latest: list[float] | None = None
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def extend(self, steps: list[int], points: list[list[float]]) -> None:
+        if not points:
+            return
+        start = (-self._seen) % self.stride  # keep the global every-k-th rhythm across calls
+        self.points += points[start :: self.stride]
+        self.steps += steps[start :: self.stride]
+        self._seen += len(points)
+        self.latest = points[-1]
+        while len(self.points) > self.capacity:
+            self.points, self.steps = self.points[::2], self.steps[::2]
+            self.stride *= 2
+
+    def columns(self, i: int, j: int) -> tuple[list[float], list[float]]:
+        """The path's values of parameters i and j, ending at the latest point."""
+        points = self.points if not self.latest or (self.points and self.points[-1] is self.latest) else [*self.points, self.latest]
+        return [p[i] for p in points], [p[j] for p in points]

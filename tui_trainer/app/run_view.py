@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..core.events import (
     EpochsEnded,
+    ParameterPath,
     RunFinished,
     RunStarted,
     RunState,
@@ -16,7 +17,7 @@ from ..core.events import (
     StepLosses,
 )
 from ..engine.protocol import RunFailed
-from .history import History
+from .history import History, PathPoints
 
 
 @dataclass
@@ -38,8 +39,11 @@ class ParameterRow:
 class RunView:
     def __init__(self) -> None:
         self.train = History()  # per-step batch loss
+        self.whole = History()  # loss on the whole training set, where the path was recorded
+        self.lrs = History()  # the learning rate of each step
         self.validation = History(capacity=1024)  # per-epoch validation loss
         self.epoch_train = History(capacity=1024)  # per-epoch mean training loss
+        self.path = PathPoints()  # where the parameters went
         self.reset()
 
     def reset(self) -> None:
@@ -55,7 +59,7 @@ class RunView:
         self.last_loss: float | None = None
         self.last_val_loss: float | None = None
         self._rate_window: list[tuple[int, float]] = []  # (step, elapsed) for steps/s
-        for history in (self.train, self.validation, self.epoch_train):
+        for history in (self.train, self.whole, self.lrs, self.validation, self.epoch_train, self.path):
             history.clear()
 
     # --- events in ---
@@ -65,6 +69,7 @@ class RunView:
             case StepLosses():
                 last = event.first_step + len(event.losses) - 1
                 self.train.extend(range(event.first_step, last + 1), event.losses)
+                self.lrs.extend(range(event.first_step, last + 1), event.lrs)
                 self.step, self.epoch = last, event.epoch
                 self.elapsed = event.elapsed[-1]
                 self.lr, self.last_loss = event.lrs[-1], event.losses[-1]
@@ -75,6 +80,9 @@ class RunView:
                 if event.val_losses:
                     self.validation.extend(event.steps, event.val_losses)
                     self.last_val_loss = event.val_losses[-1]
+            case ParameterPath():
+                self.whole.extend(event.steps, event.losses)
+                self.path.extend(event.steps, event.points)
             case Snapshot():
                 self.snapshot = event
                 self.lr = event.lr
@@ -110,16 +118,33 @@ class RunView:
     def optimal_loss(self) -> float | None:
         return self.started.optimal_loss if self.started else None
 
+    @property
+    def parameter_names(self) -> list[str]:
+        """Names of [w..., b] as the inspector and the landscape show them."""
+        return [f"w[{name}]" for name in self.started.feature_names] + ["b"] if self.started else []
+
+    def loss_slice(self, i: int, j: int):
+        """The loss over parameters i and j (the others at their optimum), or None without the
+        loss's quadratic form (more than QUADRATIC_DIMS features)."""
+        started = self.started
+        if started is None or started.gram is None:
+            return None
+        from ..core.landscape import LossSlice  # numpy: loaded once there is a run to draw
+
+        theta_star = [*started.optimal_weights, started.optimal_bias]
+        return LossSlice.of(started.gram, theta_star, started.optimal_loss, i, j)
+
     def parameter_rows(self) -> list[ParameterRow]:
         started, snapshot = self.started, self.snapshot
         if started is None or snapshot is None:
             return []
         true_w = started.true_weights or [None] * len(snapshot.weights)
         rows = []
-        for i, name in enumerate(started.feature_names):
+        names = self.parameter_names
+        for i in range(len(started.feature_names)):
             rows.append(
                 ParameterRow(
-                    name=f"w[{name}]",
+                    name=names[i],
                     value=snapshot.weights[i],
                     grad=None if snapshot.grad_weights is None else snapshot.grad_weights[i],
                     state={key: per_weight[i] for key, (per_weight, _) in snapshot.state.items()},

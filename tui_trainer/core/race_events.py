@@ -1,0 +1,133 @@
+"""What a race is made of (entries), what it tells its observers, and when a run reached the
+optimum. Torch-free: the app checks entries and reads these events in its own process."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from .config import OptimizerConfig
+from .errors import ConfigError
+from .events import Event, ParameterPath, RunFinished, StepLosses, finite_only
+from .validation import explain
+
+NEAR_OPTIMAL = 0.01  # "reached the optimum": a whole-set loss within 1% of the optimal loss
+
+
+@dataclass(frozen=True)
+class RaceEntry:
+    name: str
+    optimizer: OptimizerConfig
+
+
+def parse_entries(spec: str, shared: dict[str, Any] | None = None) -> list[RaceEntry]:
+    """Entries from `bgd,sgd,adam:lr=0.1,momentum:lr=0.05:momentum=0.9`.
+
+    Each comma-separated part is an algorithm, then `:setting=value` pairs (any optimizer setting,
+    `-` or `_` alike). `shared` settings apply to every entry that does not set them itself. The
+    same spec twice is named apart with `#2`.
+    """
+    parts = [part.strip() for part in spec.split(",")]
+    if not spec.strip() or not all(parts):
+        raise ConfigError("--entries needs algorithms separated by commas, e.g. bgd,sgd,adam:lr=0.1")
+    entries, seen = [], {}
+    for part in parts:
+        algorithm, *pairs = part.split(":")
+        values: dict[str, Any] = {**(shared or {}), "algorithm": algorithm.strip()}
+        for pair in pairs:
+            key, sep, value = pair.partition("=")
+            if not sep or not key.strip() or not value.strip():
+                raise ConfigError(f"entry {part!r}: {pair!r} is not setting=value (e.g. lr=0.1)")
+            values[key.strip().replace("-", "_")] = value.strip()
+        try:
+            optimizer = OptimizerConfig.model_validate(values)
+        except ValidationError as error:
+            raise ConfigError(f"entry {part!r}: " + "; ".join(explain(error, model=OptimizerConfig))) from None
+        seen[part] = seen.get(part, 0) + 1
+        entries.append(RaceEntry(part if seen[part] == 1 else f"{part}#{seen[part]}", optimizer))
+    return entries
+
+
+class Reach:
+    """When a run first got within NEAR_OPTIMAL of the optimal loss, in steps and training seconds.
+
+    Fed the run's events; its whole-set losses come from ParameterPath (exact, not a noisy batch).
+    """
+
+    def __init__(self, optimal_loss: float) -> None:
+        self.target = optimal_loss * (1 + NEAR_OPTIMAL)
+        self.step: int | None = None
+        self.seconds: float | None = None
+        self._elapsed: dict[int, float] = {}  # step -> seconds, for the last losses reported
+        self.ended = False
+
+    def apply(self, event: Event) -> None:
+        if self.step is not None:
+            return
+        if isinstance(event, StepLosses):
+            self._elapsed = {event.first_step + i: t for i, t in enumerate(event.elapsed)}
+        elif isinstance(event, ParameterPath):
+            for step, loss in zip(event.steps, event.losses):
+                if loss <= self.target:
+                    self.step = step
+                    self.seconds = self._elapsed.get(step)
+                    return
+        elif isinstance(event, RunFinished):
+            self.ended = True
+
+    def describe(self) -> str:
+        if self.step is not None:
+            return f"{self.step:,} steps, {self.seconds:.3g} s" if self.seconds is not None else f"{self.step:,} steps"
+        return "never" if self.ended else "not yet"
+
+
+@dataclass(slots=True)
+class EntryEvent:
+    """An event of one entry's run."""
+
+    entry: int
+    event: Event
+
+
+@dataclass(slots=True)
+class RaceStarted:
+    names: list[str]
+    algorithms: list[str]
+    optimal_loss: float
+
+
+@dataclass
+class EntryResult:
+    name: str
+    algorithm: str
+    state: str
+    steps: int
+    epochs: int
+    final_loss: float | None
+    steps_to_optimal: int | None
+    seconds_to_optimal: float | None
+    diverged: bool
+    weights: list[float]
+    bias: float
+    lr: float
+    steps_per_s: float
+
+
+@dataclass
+class RaceResult:
+    optimal_loss: float
+    optimal_weights: list[float]
+    optimal_bias: float
+    data: str
+    interrupted: bool
+    entries: list[EntryResult] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return finite_only(asdict(self))
+
+
+@dataclass(slots=True)
+class RaceFinished:
+    result: RaceResult
