@@ -12,6 +12,8 @@ def test_a_config_survives_the_round_trip_through_the_form():
         {"data": {"source": "houses.csv", "target": "price", "features": ["a", "b"], "standardize": False}},
         {"max_steps": 10, "device": "cpu"},
         {"engine": "fused", "optimizer": {"algorithm": "rmsprop"}},
+        {"optimizer": {"algorithm": "sgd", "schedule": "step", "step_every": 2, "gamma": 0.3}},
+        {"optimizer": {"schedule": "warmup"}},
     ):
         config = RunConfig.model_validate(settings)
         rebuilt, problems = build_config(values_from_config(config))

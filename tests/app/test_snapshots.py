@@ -76,3 +76,37 @@ def test_a_bad_value_is_marked_in_place(snap_compare):
         await pilot.pause(0.2)
 
     assert snap_compare(TrainerApp(), terminal_size=(80, 24), run_before=run_before)
+
+
+def pin_race_details(app: TrainerApp) -> None:
+    """Race times differ from machine to machine: the table shows steps only."""
+    for reach in app.race_view.reach:
+        reach.seconds = None
+    pin_machine_details(app)
+    app.race_panel.update_view()
+    app.race_panel.replot()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_finished_race_with_its_landscape(snap_compare, size):
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await ready(pilot)
+        await pilot.press("v", "w", "s")
+        await wait_until(pilot, lambda: app.race_view.state is RunState.DONE, timeout=60, what="the race")
+        await pilot.pause(0.3)
+        pin_race_details(app)
+        await pilot.pause(0.1)
+
+    assert snap_compare(TrainerApp(), terminal_size=size, run_before=run_before)
+
+
+def test_finished_run_beside_its_landscape(snap_compare):
+    app, run_before = finished_run({"optimizer": {"algorithm": "momentum", "lr": 0.05}})
+
+    async def with_landscape(pilot) -> None:
+        await ready(pilot)
+        await pilot.press("w")
+        await run_before(pilot)
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=with_landscape)

@@ -131,3 +131,24 @@ def _running(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_a_race_in_a_real_terminal():
+    command = f"{sys.executable} -m tui_trainer --samples 400; echo TUI-EXIT=$?; sleep 60"
+    terminal = Terminal(command)
+    try:
+        terminal.wait_for(r"tui-trainer │ cpu │ IDLE")
+        terminal.keys("v")
+        terminal.wait_for(r"entries\s+bgd,sgd,mbgd")
+        terminal.keys("s")
+        terminal.wait_for(r"RACE DONE │ 7 entries │ 7 finished", timeout=60)
+        # the rows, once the "Race done" notification has left them
+        names = ("bgd", "sgd", "mbgd", "momentum", "adagrad", "rmsprop", "adam")
+        rows = "".join(rf"{name}\s+DONE\s+[0-9,]+\s+0\.2\d*\s+\d+ steps, .*\n.*" for name in names)
+        terminal.wait_for(rows, timeout=15)  # every entry reached the optimum, with its time
+        terminal.keys("w")
+        terminal.wait_for(r"w\[x1\]")  # the landscape's axis
+        terminal.keys("q")
+        assert terminal.wait_for(r"TUI-EXIT=(\d+)").group(1) == "0"
+    finally:
+        terminal.close()

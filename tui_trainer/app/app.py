@@ -16,22 +16,20 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, LoadingIndicator
+from textual.widgets import Button, Footer, LoadingIndicator, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..core.events import RunState
 from ..engine import protocol as p
 from ..engine.host import EngineDied, EngineHost, prepare
-from .messages import EngineBatch, EngineGone, LearningRateSubmitted
+from .messages import EngineBatch, EngineGone, LearningRateSubmitted, RaceSubmitted
+from .race_view import RaceView
 from .run_view import RunView
 from .widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from ..core.config import RunConfig
     from .themes import LoadedTheme
-    from .widgets.inspector import Inspector
-    from .widgets.loss_chart import LossChart
-    from .widgets.settings_form import SettingsForm
 
 REFRESH_SECONDS = 1 / 30  # the screen shows new numbers at most this often
 CHART_SECONDS = 1 / 15  # the chart, the costliest widget, is redrawn at most this often
@@ -61,6 +59,9 @@ class TrainerApp(App):
         Binding("r", "reset", "Reset"),
         Binding("l", "toggle_log", "Log"),
         Binding("m", "toggle_smoothing", "Smooth"),
+        Binding("w", "toggle_landscape", "Map"),
+        Binding("v", "next_view", "Views"),
+        Binding("a", "toggle_lr", "lr curve", show=False),
         Binding("t", "next_theme", "Theme"),
         Binding("plus,equals_sign", "scale_lr(2)", "lr×2", show=False),
         Binding("minus", "scale_lr(0.5)", "lr÷2", show=False),
@@ -75,8 +76,11 @@ class TrainerApp(App):
         self._waiting_actions: list[Callable[[], None]] = []
         prepare()
         self.view = RunView()
+        self.race_view = RaceView()
         self.engine: EngineHost | None = None
-        self.run_id = 0
+        self.run_id = -1  # the single run the Run tab shows (-1: none)
+        self.race_id = -1  # the race the Race tab shows
+        self._last_id = 0  # ids of both come from one counter, so a batch belongs to one of them
         self.device = "starting…"
         self._dirty = self._chart_dirty = False
         self.theme_folders = theme_folders
@@ -91,7 +95,7 @@ class TrainerApp(App):
         with Horizontal(id="body"):
             yield Vertical(LoadingIndicator(), id="sidebar")
             yield Vertical(LoadingIndicator(), id="main")
-        yield Footer(show_command_palette=False)
+        yield Footer(show_command_palette=False, compact=True)
 
     def on_resize(self) -> None:
         self.set_class(self.size.width >= 110, "-wide")
@@ -122,7 +126,9 @@ class TrainerApp(App):
         from ..core.config import RunConfig
         from .form import values_from_config
         from .widgets.inspector import Inspector
+        from .widgets.landscape import Landscape
         from .widgets.loss_chart import LossChart
+        from .widgets.race_panel import RacePanel
         from .widgets.settings_form import SettingsForm
 
         self._load_themes()
@@ -136,11 +142,16 @@ class TrainerApp(App):
             id="buttons",
         )
         self.chart = LossChart(self.view, id="chart")
+        self.landscape = Landscape(lambda: [(self.view, self.chart.plot.color_text("train", "primary"))], id="landscape")
         self.inspector = Inspector(self.view, id="inspector")
+        self.race_panel = RacePanel(self.race_view, id="race")
+        self.views = TabbedContent(id="views")
         await sidebar.remove_children()
         await main.remove_children()
         await sidebar.mount(self.form, buttons)
-        await main.mount(self.chart, self.inspector)
+        await main.mount(self.views)
+        await self.views.add_pane(TabPane("Run", Horizontal(self.chart, self.landscape, id="run-charts"), self.inspector, id="tab-run"))
+        await self.views.add_pane(TabPane("Race", self.race_panel, id="tab-race"))
         if not self.is_running:
             return  # the app was closed while the panels were being built
         self.theme_changed_signal.subscribe(self, self._apply_chart_theme)
@@ -198,32 +209,50 @@ class TrainerApp(App):
                     self.status_bar.device = event.device
             self._dirty = True
             return
-        if batch.run_id != self.run_id:
+        view = self.view if batch.run_id == self.run_id else self.race_view if batch.run_id == self.race_id else None
+        if view is None:
             return  # a run that was reset: its last words don't matter
-        before = self.view.state
+        before = view.state
         for event in batch.events:
-            self.view.apply(event)
+            view.apply(event)
         self._dirty = self._chart_dirty = True
-        if self.view.state is not before:
-            self._state_changed(before)
+        if view.state is not before:
+            self._state_changed(before, view)
 
     @on(EngineGone)
     def _engine_gone(self, message: EngineGone) -> None:
         self.engine = None
-        if self.view.active:
-            self._fail(message.reason)
+        for view in (self.view, self.race_view):
+            if view.active:
+                self._fail(message.reason, view)
 
-    def _fail(self, reason: str) -> None:
-        self.view.state, self.view.message = RunState.ERROR, reason
-        self._state_changed(None)
+    def _fail(self, reason: str, view=None) -> None:
+        view = view or self._target()
+        view.state, view.message = RunState.ERROR, reason
+        self._state_changed(None, view)
         self._dirty = True
 
-    def _state_changed(self, before: RunState | None) -> None:
-        view = self.view
+    def _target(self):
+        """What the keys act on: the race in the Race tab, else the single run."""
+        return self.race_view if self.in_race_tab else self.view
+
+    @property
+    def in_race_tab(self) -> bool:
+        return self.panels_ready and self.views.active == "tab-race"
+
+    def _state_changed(self, before: RunState | None, view=None) -> None:
+        view = view or self._target()
         if not self.panels_ready:
             return
-        self.form.set_locked(view.active)
-        self.query_one("#button-pause", Button).label = "Resume" if view.state is RunState.PAUSED else "Pause"
+        self.form.set_locked(self.view.active or self.race_view.active)
+        target = self._target()
+        self.query_one("#button-pause", Button).label = "Resume" if target.state is RunState.PAUSED else "Pause"
+        if view is self.race_view:
+            if view.state is RunState.ERROR:
+                self.notify(view.message, title="Race error", severity="error", timeout=10)
+            elif view.state is RunState.DONE and before is not None:
+                self.notify("every entry has finished", title="Race done")
+            return
         if view.state is RunState.DIVERGED:
             self.notify(view.message, title="Diverged", severity="error", timeout=10)
         elif view.state is RunState.ERROR:
@@ -239,14 +268,21 @@ class TrainerApp(App):
         if not (self._dirty or force) or not self.status_bar.is_attached:
             return  # nothing new, or the app is closing
         self._dirty = False
+        self.status_bar.race = self.race_view if self.in_race_tab else None
         self.status_bar.update_view()
         if self.panels_ready:
             self.inspector.update_view()
+            self.race_panel.update_view()
 
     def _refresh_chart(self) -> None:
         if self._chart_dirty and self.chart.is_attached:
             self._chart_dirty = False
-            self.chart.replot()
+            if self.in_race_tab:
+                self.race_panel.replot()
+            else:
+                self.chart.replot()
+                if self.landscape.display:
+                    self.landscape.replot()
 
     def _apply_chart_theme(self, *_: object) -> None:
         from .themes import ChartColors
@@ -254,67 +290,120 @@ class TrainerApp(App):
         loaded = self.theme_charts.get(self.theme)
         theme = self.current_theme
         colors = {name: getattr(theme, name) for name in ("primary", "warning", "success", "accent") if getattr(theme, name)}
-        self.chart.use_theme(loaded.chart if loaded else ChartColors(), colors, theme.ansi)
+        chart = loaded.chart if loaded else ChartColors()
+        colors["panel"], colors["secondary"] = theme.panel or "grey", theme.secondary or colors.get("accent", "white")
+        self.chart.use_theme(chart, colors, theme.ansi)
+        for plot in (self.landscape.plot, self.race_panel.plot, self.race_panel.query_one("#race-landscape").plot):
+            plot.use_theme(chart, colors, theme.ansi)
 
     # --- actions ---
 
     @needs_panels
     def action_start(self) -> None:
-        if self.view.active:
+        if self._target().active:
             self.notify("A run is going: press r to reset it first.", severity="warning")
             return
         self._begin(paused=False)
 
     def _begin(self, paused: bool) -> bool:
+        """Start a run (or, in the Race tab, a race) with the form's settings."""
         form = self.form
         config = form.validate()
         if config is None:
             self.notify(f"Fix the marked setting first — {form.first_problem()}", title="Cannot start", severity="error")
             return False
-        self.run_id += 1
-        self.view.reset()
-        self.view.state = RunState.PAUSED if paused else RunState.RUNNING
-        self.view.message = "starting…"
-        if not self._send(p.Start(self.run_id, config, paused=paused)):
+        race = self.in_race_tab
+        if race and self.race_panel.spec_problem:
+            self.notify(self.race_panel.spec_problem, title="Cannot race", severity="error")
             return False
-        self._state_changed(None)
+        for view in (self.view, self.race_view):  # the engine runs one thing at a time
+            if view.active:
+                view.state, view.message = RunState.STOPPED, "stopped for the new run"
+        self._last_id += 1
+        view = self.race_view if race else self.view
+        if race:
+            self.race_id = self._last_id
+            command = p.StartRace(self.race_id, config, self.race_panel.spec, paused=paused)
+        else:
+            self.run_id = self._last_id
+            command = p.Start(self.run_id, config, paused=paused)
+        view.reset()
+        view.state = RunState.PAUSED if paused else RunState.RUNNING
+        view.message = "starting…"
+        if not self._send(command):
+            return False
+        self._state_changed(None, view)
         self._dirty = self._chart_dirty = True
         return True
 
     @needs_panels
     def action_toggle_pause(self) -> None:
-        if self.view.state is RunState.RUNNING:
+        target = self._target()
+        if target.state is RunState.RUNNING:
             self._send(p.Pause())
-        elif self.view.state is RunState.PAUSED:
+        elif target.state is RunState.PAUSED:
             self._send(p.Resume())
 
     @needs_panels
     def action_step(self) -> None:
-        if self.view.active:
+        if self._target().active:
             self._send(p.Step())
         elif self._begin(paused=True):
             self._send(p.Step())
 
     @needs_panels
     def action_reset(self) -> None:
-        if self.view.active:
+        target = self._target()
+        if target.active:
             self._send(p.Stop())
-        self.run_id += 1  # whatever the old run still says is ignored
-        self.view.reset()
-        self._state_changed(None)
+        if target is self.race_view:
+            self.race_id = -1
+        else:
+            self.run_id = -1  # whatever the old run still says is ignored
+        target.reset()
+        self._state_changed(None, target)
         self._dirty = self._chart_dirty = True
+
+    def _plots(self):
+        return (self.chart.plot, self.race_panel.plot)
 
     @needs_panels
     def action_toggle_log(self) -> None:
-        plot = self.chart.plot
-        plot.log_scale = not plot.log_scale
+        for plot in self._plots():
+            plot.log_scale = not plot.log_scale
         self.chart.show_legend()
 
     @needs_panels
     def action_toggle_smoothing(self) -> None:
-        plot = self.chart.plot
-        plot.smoothing = not plot.smoothing
+        for plot in self._plots():
+            plot.smoothing = not plot.smoothing
         self.chart.show_legend()
+
+    @needs_panels
+    def action_toggle_landscape(self) -> None:
+        shown = not self.landscape.display
+        self.landscape.display = shown
+        self.race_panel.show_landscape(shown)
+        if shown:
+            self.landscape.replot()
+
+    @needs_panels
+    def action_toggle_lr(self) -> None:
+        self.chart.plot.show_lr = not self.chart.plot.show_lr
+        self.chart.show_legend()
+
+    @needs_panels
+    def action_next_view(self) -> None:
+        self.views.active = "tab-run" if self.in_race_tab else "tab-race"
+
+    @on(RaceSubmitted)
+    def _race_submitted(self) -> None:
+        self.action_start()
+
+    @on(TabbedContent.TabActivated, "#views")
+    def _tab_changed(self) -> None:
+        self._state_changed(None, self._target())
+        self._dirty = self._chart_dirty = True
 
     def action_next_theme(self) -> None:
         names = [loaded.theme.name for loaded in self.loaded_themes] or list(self.available_themes)
@@ -363,6 +452,9 @@ class TrainerApp(App):
         yield SystemCommand("Toggle log scale", "Loss axis linear or logarithmic (l)", self.action_toggle_log)
         yield SystemCommand("Toggle smoothing", "Smooth the training loss curve (m)", self.action_toggle_smoothing)
         yield SystemCommand("Next theme", "Cycle through the themes (t)", self.action_next_theme)
+        yield SystemCommand("Toggle the loss landscape", "Level curves and the path walked (w)", self.action_toggle_landscape)
+        yield SystemCommand("Toggle the learning-rate curve", "The lr of every step on the chart (a)", self.action_toggle_lr)
+        yield SystemCommand("Race or run", "Switch between the race view and the single run (v)", self.action_next_view)
         yield SystemCommand("Double the learning rate", "Live, while a run goes (+)", lambda: self.action_scale_lr(2))
         yield SystemCommand("Halve the learning rate", "Live, while a run goes (-)", lambda: self.action_scale_lr(0.5))
 

@@ -12,11 +12,14 @@ from pydantic import ValidationError
 from ..core.config import (
     HYPERPARAMETERS,
     PRESETS,
+    SCHEDULE_DEFAULTS,
+    SCHEDULE_SETTINGS,
     SYNTHETIC,
     Algorithm,
     DataConfig,
     OptimizerConfig,
     RunConfig,
+    Schedule,
 )
 from ..core.validation import field_errors
 
@@ -53,6 +56,10 @@ OPTIMIZER_FIELDS = [
     TextField("seed", "seed"),
     TextField("device", "device"),
 ]
+SCHEDULE_FIELDS = {
+    name: TextField(f"optimizer.{name}", label)
+    for name, label in zip(SCHEDULE_SETTINGS, ("every (epochs)", "gamma", "lr at the end", "warm-up epochs", "warm-up start"))
+}
 SYNTHETIC_FIELDS = [
     TextField("data.samples", "samples"),
     TextField("data.dims", "features"),
@@ -66,12 +73,13 @@ CSV_FIELDS = [
     TextField("data.features", "features"),
 ]
 SHARED_DATA_FIELDS = [TextField("data.val_fraction", "val fraction"), TextField("data.seed", "data seed")]
-TEXT_FIELDS = [*OPTIMIZER_FIELDS, *SYNTHETIC_FIELDS, *CSV_FIELDS, *SHARED_DATA_FIELDS]
+TEXT_FIELDS = [*OPTIMIZER_FIELDS, *SCHEDULE_FIELDS.values(), *SYNTHETIC_FIELDS, *CSV_FIELDS, *SHARED_DATA_FIELDS]
 
 # choices: the non-text settings
 ALGORITHMS = [algorithm.value for algorithm in Algorithm]
 IMPLEMENTATIONS = ["torch", "scratch"]
 ENGINES = ["autograd", "fused"]
+SCHEDULES = [schedule.value for schedule in Schedule]
 INITS = ["normal", "zeros"]
 SOURCES = [SYNTHETIC, CSV]
 
@@ -93,6 +101,7 @@ def values_from_config(config: RunConfig) -> dict[str, Any]:
         "optimizer.algorithm": config.optimizer.algorithm.value,
         "optimizer.implementation": config.optimizer.implementation.value,
         "engine": config.engine.value,
+        "optimizer.schedule": config.optimizer.schedule.value,
         "init": config.init.value,
         "data.kind": SYNTHETIC if data.is_synthetic else CSV,
         "data.standardize": data.standardized,
@@ -117,10 +126,16 @@ def preset_values(algorithm: str) -> dict[str, str]:
     return values
 
 
+def schedule_values(schedule: str) -> dict[str, str]:
+    """Text for a schedule's own fields: its defaults."""
+    return {SCHEDULE_FIELDS[name].path: format_value(value) for name, value in SCHEDULE_DEFAULTS[Schedule(schedule)].items()}
+
+
 def visible_text_fields(values: dict[str, Any]) -> list[TextField]:
-    """The fields that belong to the chosen algorithm and data source."""
+    """The fields that belong to the chosen algorithm, schedule and data source."""
     used = PRESETS[Algorithm(values["optimizer.algorithm"])].hyperparameters
     fields = [f for f in OPTIMIZER_FIELDS if f.path.rpartition(".")[2] not in HYPERPARAMETERS or f.name in used]
+    fields += [SCHEDULE_FIELDS[name] for name in SCHEDULE_DEFAULTS[Schedule(values.get("optimizer.schedule", "constant"))]]
     fields += SYNTHETIC_FIELDS if values["data.kind"] == SYNTHETIC else CSV_FIELDS
     return fields + SHARED_DATA_FIELDS
 
@@ -130,6 +145,7 @@ def build_config(values: dict[str, Any]) -> tuple[RunConfig | None, dict[str, st
     settings: dict[str, Any] = {"optimizer": {}, "data": {}}
     settings["optimizer"]["algorithm"] = values["optimizer.algorithm"]
     settings["engine"] = values["engine"]
+    settings["optimizer"]["schedule"] = values.get("optimizer.schedule", "constant")
     if values["engine"] == "autograd":  # the fused engine has no implementations to choose from
         settings["optimizer"]["implementation"] = values["optimizer.implementation"]
     settings["init"] = values["init"]

@@ -29,3 +29,8 @@ class LearningRateSubmitted(Message):
     """Enter was pressed on a valid learning rate."""
 
     lr: float
+
+
+@dataclass
+class RaceSubmitted(Message):
+    """Enter was pressed on the race's entries."""

@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
+from typing import TYPE_CHECKING
 
-from .config import OptimizerConfig
 from .errors import ConfigError
 from .events import Event, ParameterPath, RunFinished, StepLosses, finite_only
-from .validation import explain
+
+if TYPE_CHECKING:
+    from .config import OptimizerConfig
 
 NEAR_OPTIMAL = 0.01  # "reached the optimum": a whole-set loss within 1% of the optimal loss
 
@@ -29,6 +30,12 @@ def parse_entries(spec: str, shared: dict[str, Any] | None = None) -> list[RaceE
     `-` or `_` alike). `shared` settings apply to every entry that does not set them itself. The
     same spec twice is named apart with `#2`.
     """
+    # the settings models load here, not with the events: the app reads events before its first frame
+    from pydantic import ValidationError
+
+    from .config import OptimizerConfig
+    from .validation import explain
+
     parts = [part.strip() for part in spec.split(",")]
     if not spec.strip() or not all(parts):
         raise ConfigError("--entries needs algorithms separated by commas, e.g. bgd,sgd,adam:lr=0.1")

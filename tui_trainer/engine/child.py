@@ -81,7 +81,7 @@ def _report_memory_every(seconds: float, device, outbox: Outbox, describe) -> No
 def main(commands: Connection, events: Connection) -> None:
     """Entry point of the spawned process."""
     outbox = Outbox(events)
-    starts: queue.Queue[tuple[p.Start, object] | None] = queue.Queue()
+    starts: queue.Queue[tuple[p.Start | p.StartRace, object] | None] = queue.Queue()
     current = {"control": None}
 
     from ..core.control import RunControl  # light: no torch
@@ -94,7 +94,7 @@ def main(commands: Connection, events: Connection) -> None:
                 os._exit(0)  # the app went away without saying goodbye: don't linger
             control = current["control"]
             match command:
-                case p.Start():
+                case p.Start() | p.StartRace():
                     if control is not None:
                         control.stop()
                     # made here, in command order, so a Step sent right after Start reaches it
@@ -120,6 +120,8 @@ def main(commands: Connection, events: Connection) -> None:
 
     from ..core.device import describe_device, resolve_device  # imports torch
     from ..core.errors import TrainerError
+    from ..core.race import Race
+    from ..core.race_events import parse_entries
     from ..core.trainer import Trainer
 
     try:
@@ -134,14 +136,13 @@ def main(commands: Connection, events: Connection) -> None:
         start, control = job
         if control.stopped:
             continue  # replaced before it began
+        sink = lambda event, run_id=start.run_id: outbox.put(run_id, event)  # noqa: E731
         try:
-            trainer = Trainer(
-                start.config,
-                sink=lambda event, run_id=start.run_id: outbox.put(run_id, event),
-                control=control,
-                chunk_seconds=CHUNK_SECONDS,
-            )
-            trainer.run()
+            if isinstance(start, p.StartRace):
+                job = Race(start.config, parse_entries(start.spec), sink=sink, control=control, chunk_seconds=CHUNK_SECONDS)
+            else:  # the app draws the path on the loss landscape: keep it, thinned on long runs
+                job = Trainer(start.config, sink=sink, control=control, chunk_seconds=CHUNK_SECONDS, path="thinning")
+            job.run()
         except TrainerError as error:
             outbox.put(start.run_id, p.RunFailed(str(error)))
         except Exception as error:

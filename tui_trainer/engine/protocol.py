@@ -19,6 +19,16 @@ class Start:
 
 
 @dataclass(frozen=True)
+class StartRace:
+    """Race the entries of `spec` (as `tui-trainer race --entries` takes them) on `config`'s data."""
+
+    run_id: int
+    config: RunConfig
+    spec: str
+    paused: bool = False
+
+
+@dataclass(frozen=True)
 class Pause:
     pass
 
@@ -48,7 +58,7 @@ class Shutdown:
     pass
 
 
-Command = Start | Pause | Resume | Step | Stop | SetLr | Shutdown
+Command = Start | StartRace | Pause | Resume | Step | Stop | SetLr | Shutdown
 
 
 @dataclass(frozen=True)

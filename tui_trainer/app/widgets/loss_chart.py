@@ -1,12 +1,14 @@
-"""The loss chart: training loss per step, validation loss per epoch, the optimum as a line.
+"""Charts: the run's loss chart, and the plotting shared by every chart of the app.
 
 Every redraw first reduces the history to the chart's width, so it costs the same after a million
-steps as after a thousand.
+steps as after a thousand. Nothing non-finite is ever plotted (the histories drop it).
 """
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.color import Color
 from textual.containers import Vertical
@@ -14,17 +16,138 @@ from textual.reactive import reactive
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from ..history import Reduced, smooth
+from ..history import History, smooth
 from ..run_view import RunView
 from ..themes import ChartColors
 
+if TYPE_CHECKING:
+    import numpy as np
+
 PlotColor = tuple[int, int, int] | int
+# used for overlaid curves when a theme names no series of its own
+FALLBACK_SERIES = ("primary", "accent", "warning", "secondary", "success", "error")
 
 
 def plot_color(text: str) -> PlotColor:
     """A colour plotext understands: an ANSI index for ansi_* colours, else RGB."""
     color = Color.parse(text)
     return color.ansi if color.ansi is not None and color.ansi >= 0 else color.rgb
+
+
+class ThemedPlot(PlotextPlot):
+    """A plotext chart in the app's theme, with log scale and smoothing switches."""
+
+    log_scale: reactive[bool] = reactive(False)
+    smoothing: reactive[bool] = reactive(False)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.chart_colors = ChartColors()
+        self.theme_colors: dict[str, str] = {}
+
+    def use_theme(self, chart: ChartColors, theme_colors: dict[str, str], ansi: bool) -> None:
+        self.chart_colors, self.theme_colors = chart, theme_colors
+        # ANSI themes keep the terminal's own background: plotext's "clear" theme does that
+        self.theme = "clear" if ansi else "auto"
+        self.replot()
+
+    def color_text(self, role: str, fallback: str) -> str:
+        return getattr(self.chart_colors, role) or self.theme_colors.get(fallback) or "white"
+
+    def color(self, role: str, fallback: str) -> PlotColor:
+        return plot_color(self.color_text(role, fallback))
+
+    def series_text(self, index: int) -> str:
+        """The colour of the index-th overlaid curve."""
+        series = self.chart_colors.series or [self.theme_colors.get(n, "white") for n in FALLBACK_SERIES]
+        return series[index % len(series)]
+
+    def watch_log_scale(self) -> None:
+        self.replot()
+
+    def watch_smoothing(self) -> None:
+        self.replot()
+
+    def on_resize(self) -> None:
+        self.replot()
+
+    @property
+    def columns(self) -> int:
+        return max(8, self.size.width - 12)
+
+    def start(self, xlabel: str) -> None:
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.xlabel(xlabel)
+        self.drawn = 0
+
+    def finish(self, log_x: bool = False) -> None:
+        """Set the axes' scales (plotext cannot build a log axis with nothing on it) and redraw."""
+        if self.drawn:
+            self.plt.yscale("log" if self.log_scale else "linear")
+            if log_x:
+                self.plt.xscale("log")
+        self.refresh()
+
+    def render(self):
+        try:
+            return super().render()
+        except Exception as error:  # a plotting library's corner case must not take the app down
+            return Text(f"(the chart could not be drawn: {type(error).__name__}: {error})")
+
+    def curve(self, history: History, spread: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """The history at the chart's width; smoothed when asked, or showing each column's spread
+        (low, then high) when `spread` and many points share a column."""
+        import numpy as np
+
+        reduced = history.reduce(self.columns)
+        if self.smoothing:
+            return reduced.x, smooth(reduced.mean)
+        if not spread or np.array_equal(reduced.low, reduced.high):
+            return reduced.x, reduced.mean
+        return np.repeat(reduced.x, 2), np.column_stack([reduced.low, reduced.high]).ravel()
+
+    def line(self, x, y, color: PlotColor, yside: str | None = None, marker: str = "braille") -> None:
+        if self.log_scale and yside is None:  # log axes cannot show zero or less
+            keep = y > 0
+            x, y = x[keep], y[keep]
+        if len(x):
+            self.plt.plot(list(map(float, x)), list(map(float, y)), color=color, marker=marker, yside=yside)
+            self.drawn += 1
+
+    def optimum_line(self, optimum: float | None) -> None:
+        if optimum is not None and (optimum > 0 or not self.log_scale):
+            self.plt.hline(optimum, self.color("optimum", "success"))
+
+    def replot(self) -> None:
+        raise NotImplementedError
+
+
+class LossPlot(ThemedPlot):
+    show_lr: reactive[bool] = reactive(False)
+
+    def __init__(self, view: RunView, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.view = view
+
+    def watch_show_lr(self) -> None:
+        self.replot()
+
+    def replot(self) -> None:
+        view = self.view
+        self.start("step")
+        if len(view.train):
+            self.line(*self.curve(view.train, spread=True), self.color("train", "primary"))
+        if len(view.whole):
+            self.line(*self.curve(view.whole), plot_color(self.theme_colors.get("accent", "white")))
+        if len(view.validation):
+            self.line(*self.curve(view.validation), self.color("validation", "warning"))
+        self.optimum_line(view.optimal_loss)
+        if self.show_lr and len(view.lrs):
+            reduced = view.lrs.reduce(self.columns)
+            self.line(reduced.x, reduced.mean, plot_color(self.theme_colors.get("secondary", "white")), yside="right")
+        self.finish()
 
 
 class LossChart(Vertical):
@@ -56,79 +179,16 @@ class LossChart(Vertical):
         self.show_legend()
 
     def show_legend(self) -> None:
-        plot = self.plot
-        items = [f"[{plot.color_text('train', 'primary')}]━━[/] train/step"]
-        items.append(f"[{plot.color_text('validation', 'warning')}]━━[/] val/epoch")
-        optimum = self.view.optimal_loss
-        if optimum is not None:
-            items.append(f"[{plot.color_text('optimum', 'success')}]──[/] optimum {optimum:.5g}")
+        plot, view = self.plot, self.view
+        items = [f"[{plot.color_text('train', 'primary')}]━━[/] batch"]
+        if len(view.whole):
+            items.append(f"[{plot.theme_colors.get('accent', 'white')}]━━[/] whole set")
+        items.append(f"[{plot.color_text('validation', 'warning')}]━━[/] val")
+        if view.optimal_loss is not None:
+            items.append(f"[{plot.color_text('optimum', 'success')}]──[/] optimum {view.optimal_loss:.5g}")
+        if plot.show_lr:
+            items.append(f"[{plot.theme_colors.get('secondary', 'white')}]━━[/] lr (right)")
         modes = [mode for mode, on in (("log", plot.log_scale), ("smoothed", plot.smoothing)) if on]
         if modes:
             items.append("(" + ", ".join(modes) + ")")
         self.query_one("#legend", Static).update("  ".join(items))
-
-
-class LossPlot(PlotextPlot):
-    log_scale: reactive[bool] = reactive(False)
-    smoothing: reactive[bool] = reactive(False)
-
-    def __init__(self, view: RunView, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.view = view
-        self.chart_colors = ChartColors()
-        self.theme_colors: dict[str, str] = {}
-
-    def use_theme(self, chart: ChartColors, theme_colors: dict[str, str], ansi: bool) -> None:
-        self.chart_colors, self.theme_colors = chart, theme_colors
-        # ANSI themes keep the terminal's own background: plotext's "clear" theme does that
-        self.theme = "clear" if ansi else "auto"
-        self.replot()
-
-    def color_text(self, role: str, fallback: str) -> str:
-        return getattr(self.chart_colors, role) or self.theme_colors.get(fallback) or "white"
-
-    def color(self, role: str, fallback: str) -> PlotColor:
-        return plot_color(self.color_text(role, fallback))
-
-    def watch_log_scale(self) -> None:
-        self.replot()
-
-    def watch_smoothing(self) -> None:
-        self.replot()
-
-    def on_resize(self) -> None:
-        self.replot()
-
-    def replot(self) -> None:
-        plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
-        plt.xlabel("step")
-        plt.yscale("log" if self.log_scale else "linear")
-        columns = max(8, self.size.width - 12)
-        train = self.view.train.reduce(columns)
-        if len(train):
-            x, y = self._train_line(train)
-            self._draw_series(x, y, self.color("train", "primary"))
-        validation = self.view.validation.reduce(columns)
-        if len(validation):
-            self._draw_series(validation.x, validation.mean, self.color("validation", "warning"))
-        optimum = self.view.optimal_loss
-        if optimum is not None and (optimum > 0 or not self.log_scale):
-            plt.hline(optimum, self.color("optimum", "success"))
-        self.refresh()
-
-    def _train_line(self, reduced: Reduced) -> tuple[np.ndarray, np.ndarray]:
-        if self.smoothing:
-            return reduced.x, smooth(reduced.mean)
-        if np.array_equal(reduced.low, reduced.high):  # one point per column: draw it as it is
-            return reduced.x, reduced.mean
-        # many points per column: draw each column's spread, low then high, so noise stays visible
-        return np.repeat(reduced.x, 2), np.column_stack([reduced.low, reduced.high]).ravel()
-
-    def _draw_series(self, x: np.ndarray, y: np.ndarray, color: PlotColor) -> None:
-        if self.log_scale:  # log axes cannot show zero or less
-            keep = y > 0
-            x, y = x[keep], y[keep]
-        if len(x):
-            self.plt.plot(x.tolist(), y.tolist(), color=color, marker="braille")

@@ -7,7 +7,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Label, Select, Static
 
 from ...core.config import PRESETS, Algorithm
-from ..form import ALGORITHMS, ENGINES, IMPLEMENTATIONS, INITS, OPTIMIZER_FIELDS
+from ..form import ALGORITHMS, ENGINES, IMPLEMENTATIONS, INITS, OPTIMIZER_FIELDS, SCHEDULE_FIELDS, SCHEDULES
 from .setting_field import SettingField
 
 
@@ -40,6 +40,10 @@ class OptimizerPanel(VerticalScroll):
         for field in OPTIMIZER_FIELDS:
             placeholder = "no limit" if field.path == "max_steps" else ""
             yield SettingField(field, self.values.get(field.path, ""), placeholder)
+            if field.name == "epochs":  # the schedule right under the epochs it spans
+                yield choice_row("lr schedule", SCHEDULES, self.values["optimizer.schedule"], "select-schedule")
+                for schedule_field in SCHEDULE_FIELDS.values():
+                    yield SettingField(schedule_field, self.values.get(schedule_field.path, ""))
         yield choice_row("init", INITS, self.values["init"], "select-init")
 
     def show_engine(self, engine: str) -> None:

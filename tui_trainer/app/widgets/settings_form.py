@@ -14,8 +14,10 @@ from ...core.config import RunConfig
 from ..form import (
     CSV,
     HYPERPARAMETER_FIELDS,
+    SCHEDULE_FIELDS,
     build_config,
     preset_values,
+    schedule_values,
     visible_text_fields,
 )
 from ..messages import LearningRateSubmitted
@@ -49,6 +51,7 @@ class SettingsForm(Vertical):
         self.problems: dict[str, str] = {}
         self.locked = False
         self.algorithm = values["optimizer.algorithm"]
+        self.schedule = values["optimizer.schedule"]
 
     def compose(self) -> ComposeResult:
         with TabbedContent(id="settings-tabs"):
@@ -73,6 +76,7 @@ class SettingsForm(Vertical):
         values["optimizer.algorithm"] = self.query_one("#select-algorithm", Select).value
         values["optimizer.implementation"] = self.query_one("#select-implementation", Select).value
         values["engine"] = self.query_one("#select-engine", Select).value
+        values["optimizer.schedule"] = self.query_one("#select-schedule", Select).value
         values["init"] = self.query_one("#select-init", Select).value
         values["data.kind"] = self.query_one("#select-source", Select).value
         values["data.standardize"] = self.query_one("#switch-standardize", Switch).value
@@ -120,6 +124,17 @@ class SettingsForm(Vertical):
         self._check_csv()
         self.validate()
 
+    @on(Select.Changed, "#select-schedule")
+    def _schedule_changed(self, event: Select.Changed) -> None:
+        if event.value == self.schedule:
+            return  # Select also reports its first value
+        self.schedule = str(event.value)
+        fields = self.fields()
+        for path, text in schedule_values(self.schedule).items():
+            fields[path].value = text
+        self._show_fields()
+        self.validate()
+
     @on(Select.Changed, "#select-engine")
     def _engine_changed(self, event: Select.Changed) -> None:
         self.query_one(OptimizerPanel).show_engine(str(event.value))
@@ -157,8 +172,9 @@ class SettingsForm(Vertical):
 
     def _show_fields(self) -> None:
         visible = {field.path for field in visible_text_fields(self.values())}
+        optional = {f.path for f in (*HYPERPARAMETER_FIELDS.values(), *SCHEDULE_FIELDS.values())}
         for path, row in self.fields().items():
-            if path in {f.path for f in HYPERPARAMETER_FIELDS.values()}:
+            if path in optional:
                 row.display = path in visible
 
     # --- while a run goes ---

@@ -27,9 +27,13 @@ class StatusBar(Static):
     def __init__(self, view: RunView, **kwargs) -> None:
         super().__init__(**kwargs)
         self.view = view
+        self.race = None  # a RaceView while the race is on screen
         self.device = "starting…"
 
     def update_view(self) -> None:
+        if self.race is not None:
+            self._show_race()
+            return
         view = self.view
         parts = ["[b]tui-trainer[/b]", escape(self.device), f"[b {STATE_STYLES[view.state]}]{view.state.value}[/]"]
         started = view.started
@@ -41,4 +45,15 @@ class StatusBar(Static):
             parts.append(f"{view.elapsed:.1f} s")
         if view.state in (RunState.DIVERGED, RunState.ERROR) and view.message:
             parts.append(escape(view.message))
+        self.update(" │ ".join(parts))
+
+    def _show_race(self) -> None:
+        race = self.race
+        parts = ["[b]tui-trainer[/b]", escape(self.device), f"[b {STATE_STYLES[race.state]}]RACE {race.state.value}[/]"]
+        if race.names:
+            ended = sum(run.state in (RunState.DONE, RunState.DIVERGED, RunState.STOPPED) for run in race.runs)
+            reached = sum(reach.step is not None for reach in race.reach)
+            parts += [f"{len(race.names)} entries", f"{ended} finished", f"{reached} within 1% of optimal"]
+        if race.state is RunState.ERROR and race.message:
+            parts.append(escape(race.message))
         self.update(" │ ".join(parts))

@@ -1,0 +1,126 @@
+"""The loss landscape: level curves of the loss over two parameters (the others held at their
+optimum), the optimum marked, and the path each run has walked, drawn as it goes."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Label, Select, Static
+
+from ..run_view import RunView
+from .loss_chart import ThemedPlot, plot_color
+
+# (view, colour text) of every run to draw; the first run's data gives the loss surface
+Runs = Callable[[], list[tuple[RunView, str]]]
+
+
+class LandscapePlot(ThemedPlot):
+    def __init__(self, runs: Runs, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.runs = runs
+        self.axes = (0, -1)  # parameter indices: the first weight, and the bias
+
+    def replot(self) -> None:
+        self.start("")
+        runs = [(view, color) for view, color in self.runs() if view.started is not None]
+        if not runs:
+            self.finish()
+            return
+        first = runs[0][0]
+        names = first.parameter_names
+        i, j = (self.axes[0] % len(names), self.axes[1] % len(names))
+        surface = first.loss_slice(i, j)
+        self.plt.xlabel(names[i])
+        self.plt.ylabel(names[j])
+        paths = []
+        for view, color in runs:
+            start = view.started.initial
+            origin = [*start.weights, start.bias]
+            xs, ys = view.path.columns(i, j)
+            paths.append(([origin[i], *xs], [origin[j], *ys], color))
+        if surface is not None:
+            self._draw_levels(surface, paths)
+            self.plt.scatter([surface.center[0]], [surface.center[1]], marker="x", color=self.color("optimum", "success"))
+        for xs, ys, color in paths:
+            self.plt.plot(xs, ys, color=plot_color(color), marker="braille")
+            self.plt.scatter([xs[-1]], [ys[-1]], marker="●", color=plot_color(color))
+        self.refresh()  # linear axes always: finish() would apply the loss chart's log switch
+
+    def _draw_levels(self, surface, paths) -> None:
+        xs = [x for path in paths for x in path[0]] + [surface.center[0]]
+        ys = [y for path in paths for y in path[1]] + [surface.center[1]]
+        pad_x = max((max(xs) - min(xs)) * 0.15, 1e-3)
+        pad_y = max((max(ys) - min(ys)) * 0.15, 1e-3)
+        box_x, box_y = (min(xs) - pad_x, max(xs) + pad_x), (min(ys) - pad_y, max(ys) + pad_y)
+        muted = plot_color(self.theme_colors.get("panel", "grey"))
+        for level in surface.levels(box_x, box_y):
+            cx, cy = surface.level_curve(level)
+            if len(cx):
+                self.plt.plot(cx.tolist(), cy.tolist(), color=muted, marker="braille")
+        self.plt.xlim(*box_x)
+        self.plt.ylim(*box_y)
+
+
+class Landscape(Vertical):
+    """The plot, with a choice of the two parameters when there are more than two."""
+
+    DEFAULT_CSS = """
+    Landscape { height: 1fr; }
+    Landscape .axes { height: 1; }
+    Landscape .axes Label { padding: 0 1; color: $text-muted; }
+    Landscape .axes Select { width: 1fr; }
+    Landscape .note { color: $text-muted; padding: 0 1; height: auto; }
+    """
+
+    def __init__(self, runs: Runs, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.runs = runs
+        self._names: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="axes"):
+            yield Label("x")
+            yield Select([], allow_blank=True, compact=True, classes="x-axis")
+            yield Label("y")
+            yield Select([], allow_blank=True, compact=True, classes="y-axis")
+        yield Static("the loss over two parameters, the others at their optimum · ✕ the optimum", classes="note")
+        yield LandscapePlot(self.runs, classes="plot")
+
+    @property
+    def plot(self) -> LandscapePlot:
+        return self.query_one(LandscapePlot)
+
+    def on_resize(self) -> None:
+        self.query_one(".note", Static).display = self.size.height >= 16  # a short map needs every row
+
+    def replot(self) -> None:
+        runs = self.runs()
+        if runs and runs[0][0].started is not None:
+            self._offer(runs[0][0].parameter_names, runs[0][0].started.gram is None)
+        self.plot.replot()
+
+    def _offer(self, names: list[str], no_surface: bool) -> None:
+        """Fill the axis choices when the parameters change (a new run)."""
+        if names != self._names:
+            self._names = names
+            options = [(Text(name), index) for index, name in enumerate(names)]  # Text: w[x1] is no markup
+            x, y = self.query_one(".x-axis", Select), self.query_one(".y-axis", Select)
+            with self.prevent(Select.Changed):
+                x.set_options(options)
+                y.set_options(options)
+                x.value, y.value = 0, len(names) - 1
+            self.plot.axes = (0, len(names) - 1)
+        note = "too many features for the exact surface (up to 64): the paths only" if no_surface else (
+            "the loss over two parameters, the others at their optimum · ✕ the optimum")
+        self.query_one(".note", Static).update(note)
+
+    @on(Select.Changed)
+    def _axes_changed(self, event: Select.Changed) -> None:
+        x, y = self.query_one(".x-axis", Select).value, self.query_one(".y-axis", Select).value
+        if isinstance(x, int) and isinstance(y, int):
+            self.plot.axes = (x, y)
+            self.plot.replot()

@@ -1,0 +1,142 @@
+"""The race view: entries typed as `tui-trainer race --entries` takes them, their loss curves
+overlaid, a live table of who reached the optimum when, and every path on the landscape."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.markup import escape
+from textual.widgets import DataTable, Input, Label, Static
+
+from ...core.errors import ConfigError
+from ...core.race_events import parse_entries
+from ..messages import RaceSubmitted
+from ..race_view import RaceView
+from .landscape import Landscape
+from .loss_chart import ThemedPlot, plot_color
+
+DEFAULT_ENTRIES = "bgd,sgd,mbgd,momentum,adagrad,rmsprop,adam"
+
+
+class RacePlot(ThemedPlot):
+    """Each entry's loss on the whole training set, by epoch, in its own colour."""
+
+    def __init__(self, race: RaceView, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.race = race
+
+    def replot(self) -> None:
+        # epochs on a log axis: entries run for 5 to 100 epochs and most of a race is its start
+        self.start("epoch (log)")
+        for index, run in enumerate(self.race.runs):
+            if run.started is None or not len(run.whole):
+                continue
+            x, y = self.curve(run.whole)
+            self.line(x / run.started.steps_per_epoch, y, plot_color(self.series_text(index)))
+        self.optimum_line(self.race.optimal_loss)
+        self.finish(log_x=True)
+
+
+class RacePanel(Vertical):
+    DEFAULT_CSS = """
+    RacePanel { height: 1fr; }
+    RacePanel .spec { height: 1; }
+    RacePanel .spec Label { width: 9; color: $text-muted; padding-left: 1; }
+    RacePanel .spec Input { width: 1fr; }
+    RacePanel #race-problem { color: $error; padding: 0 1; display: none; height: auto; }
+    RacePanel.-invalid #race-problem { display: block; }
+    RacePanel #race-legend { height: auto; padding: 0 1; }
+    RacePanel #race-views { height: 1fr; }
+    RacePanel RacePlot { width: 1fr; }
+    RacePanel Landscape { width: 1fr; display: none; }
+    RacePanel.-landscape Landscape { display: block; }
+    RacePanel DataTable { height: auto; max-height: 10; }
+    """
+
+    def __init__(self, race: RaceView, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.race = race
+        self.spec_problem: str | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="spec"):
+            yield Label("entries")
+            yield Input(DEFAULT_ENTRIES, id="race-entries", compact=True, tooltip="algorithm:setting=value,... as `tui-trainer race --entries` takes them")
+        yield Static("", id="race-problem")
+        yield Static("Press s to race these entries on the data and run settings of the form.", id="race-legend")
+        with Horizontal(id="race-views"):
+            yield RacePlot(self.race, id="race-plot")
+            yield Landscape(self._runs, id="race-landscape")
+        yield DataTable(id="race-table", cursor_type="row", zebra_stripes=True)
+
+    def _runs(self):
+        plot = self.query_one(RacePlot)
+        return [(run, plot.series_text(index)) for index, run in enumerate(self.race.runs)]
+
+    @property
+    def plot(self) -> RacePlot:
+        return self.query_one(RacePlot)
+
+    @property
+    def spec(self) -> str:
+        return self.query_one("#race-entries", Input).value
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for label, width in (("", 1), ("entry", 18), ("state", 8), ("steps", 7), ("loss", 8), ("to 1% of optimal", 20)):
+            table.add_column(label, width=width)
+
+    @on(Input.Changed, "#race-entries")
+    def _spec_changed(self) -> None:
+        try:
+            parse_entries(self.spec)
+            self.spec_problem = None
+        except ConfigError as error:
+            self.spec_problem = str(error)
+        self.query_one("#race-problem", Static).update(self.spec_problem or "")
+        self.set_class(self.spec_problem is not None, "-invalid")
+
+    @on(Input.Submitted, "#race-entries")
+    def _submitted(self) -> None:
+        self.post_message(RaceSubmitted())
+
+    def show_landscape(self, shown: bool) -> None:
+        self.set_class(shown, "-landscape")
+        if shown:
+            self.query_one(Landscape).replot()
+
+    def update_view(self) -> None:
+        """The legend and the table, from the race view."""
+        race, plot = self.race, self.plot
+        if race.names:
+            legend = "  ".join(f"[{plot.series_text(i)}]━━[/] {escape(name)}" for i, name in enumerate(race.names))
+            if race.optimal_loss is not None:
+                legend += f"  [{plot.color_text('optimum', 'success')}]──[/] optimum {race.optimal_loss:.5g}"
+            self.query_one("#race-legend", Static).update(legend)
+        table = self.query_one(DataTable)
+        rows = []
+        for index, (name, run, reach) in enumerate(zip(race.names, race.runs, race.reach)):
+            loss = run.whole.latest
+            rows.append([
+                Text("●", style=plot.series_text(index)),
+                Text(name),
+                run.state.value,
+                f"{run.step:,}",
+                "—" if loss is None else f"{loss:.5g}",
+                reach.describe(),
+            ])
+        if table.row_count != len(rows):
+            table.clear()
+            for index, row in enumerate(rows):
+                table.add_row(*row, key=str(index))
+        else:
+            for index, row in enumerate(rows):
+                for column, cell in enumerate(row):
+                    table.update_cell_at((index, column), cell)
+
+    def replot(self) -> None:
+        self.plot.replot()
+        if self.has_class("-landscape"):
+            self.query_one(Landscape).replot()
