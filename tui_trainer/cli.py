@@ -28,7 +28,8 @@ class Flag:
     path: str
     metavar: str | None = None
     choices: tuple[str, ...] | None = None
-    boolean: bool = False
+    boolean: bool = False  # --flag / --no-flag
+    switch: bool = False  # --flag alone turns it on
 
     @property
     def dest(self) -> str:
@@ -36,10 +37,10 @@ class Flag:
         return self.name.removeprefix("--").replace("-", "_")
 
     def help(self) -> str:
-        from .core.config import DataConfig, OptimizerConfig, RunConfig
+        from .core.config import DataConfig, Experiments, OptimizerConfig, RunConfig
 
         section, _, field = self.path.rpartition(".")
-        model = {"optimizer": OptimizerConfig, "data": DataConfig, "": RunConfig}[section]
+        model = {"optimizer": OptimizerConfig, "data": DataConfig, "experiments": Experiments, "": RunConfig}[section]
         text = model.model_fields[field].description or ""
         return text.replace("%", "%%")
 
@@ -78,6 +79,10 @@ RUN_FLAGS = (
     Flag("--true-weights", "data.true_weights", "w1,w2"),
     Flag("--true-bias", "data.true_bias", "B"),
     Flag("--data-seed", "data.seed", "N"),
+    Flag("--forget-zero-grad", "experiments.forget_zero_grad", switch=True),
+    Flag("--no-bias-correction", "experiments.no_bias_correction", switch=True),
+    Flag("--train-in-eval-mode", "experiments.train_in_eval_mode", switch=True),
+    Flag("--eval-without-no-grad", "experiments.eval_without_no_grad", switch=True),
 )
 
 FLAG_NAMES = {flag.path: flag.name for flag in RUN_FLAGS}
@@ -104,6 +109,7 @@ def add_run_flags(parser: argparse.ArgumentParser, shared_only: bool = False) ->
         ),
         "": parser.add_argument_group("run"),
         "data": parser.add_argument_group("data"),
+        "experiments": parser.add_argument_group("experiments from the seed notes (autograd engine)"),
     }
     for flag in RUN_FLAGS:
         if shared_only and flag.path.startswith("optimizer.") and flag.path not in RACE_SHARED:
@@ -112,6 +118,8 @@ def add_run_flags(parser: argparse.ArgumentParser, shared_only: bool = False) ->
         # SUPPRESS: an absent flag stays absent, so the settings' own defaults apply
         if flag.boolean:
             group.add_argument(flag.name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=flag.help())
+        elif flag.switch:
+            group.add_argument(flag.name, action="store_true", default=argparse.SUPPRESS, help=flag.help())
         else:
             group.add_argument(flag.name, metavar=flag.metavar, choices=flag.choices, default=argparse.SUPPRESS, help=flag.help())
 

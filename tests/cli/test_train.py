@@ -15,7 +15,7 @@ from tui_trainer.cli import main
 SUMMARY_FIELDS = {
     "algorithm", "implementation", "device", "steps", "epochs", "final_loss", "val_loss", "optimal_loss",
     "weights", "bias", "true_weights", "true_bias", "feature_means", "feature_stds", "diverged",
-    "interrupted", "steps_per_s", "seconds",
+    "interrupted", "steps_per_s", "seconds", "hessian_eigenvalues", "condition_number", "max_stable_lr",
 }
 
 

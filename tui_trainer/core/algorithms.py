@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .config import Engine, Implementation, OptimizerConfig, Rule
+from .config import Engine, Experiments, Implementation, OptimizerConfig, Rule
 
 BLOCK_ROWS = 1 << 17  # rows of a big batch processed together (measured best for autograd)
 
@@ -32,12 +32,16 @@ _TORCH_STATE_NAMES = {
 class Stepper:
     """Takes one optimisation step of a linear model on a batch; holds the optimizer's state."""
 
-    def __init__(self, model: nn.Linear, config: OptimizerConfig) -> None:
+    def __init__(self, model: nn.Linear, config: OptimizerConfig, experiments: Experiments | None = None) -> None:
         self.model = model
         self.config = config
+        self.experiments = experiments or Experiments()
         self.params = [model.weight, model.bias]
         self._lr = config.lr
         self.last_loss: torch.Tensor | None = None  # kept (with its graph) for the inspector
+        self.last_eval: torch.Tensor | None = None  # the last evaluation's loss: a grad_fn without no_grad
+        if self.experiments.train_in_eval_mode:
+            model.eval()  # for nn.Linear this changes nothing: the experiment shows exactly that
 
     def prepare(self, x: torch.Tensor, y: torch.Tensor, column_major: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """The rows in the layout `step` and `evaluate` take. Column-major storage (each feature
@@ -74,11 +78,16 @@ class Stepper:
 
     def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """MSE on prepared rows, in eval mode, recording no graph (as the seed evaluates)."""
+        training = self.model.training
         self.model.eval()
-        with torch.no_grad():
+        if self.experiments.eval_without_no_grad:  # the graph is recorded; the number is the same
             loss = F.mse_loss(self.model(x), y)
-        self.model.train()
-        return loss
+        else:
+            with torch.no_grad():
+                loss = F.mse_loss(self.model(x), y)
+        self.model.train(training)
+        self.last_eval = loss
+        return loss.detach()
 
     @property
     def lr(self) -> float:
@@ -126,12 +135,13 @@ class Stepper:
 class TorchOptimStepper(Stepper):
     """The update is `optimizer.step()` of a torch.optim optimizer."""
 
-    def __init__(self, model: nn.Linear, config: OptimizerConfig) -> None:
-        super().__init__(model, config)
+    def __init__(self, model: nn.Linear, config: OptimizerConfig, experiments: Experiments | None = None) -> None:
+        super().__init__(model, config, experiments)
         self.optimizer = build_torch_optimizer(self.params, config)
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        self.optimizer.zero_grad()
+        if not self.experiments.forget_zero_grad:
+            self.optimizer.zero_grad()
         loss = self.loss_and_gradients(x, y)
         self.optimizer.step()
         return loss
@@ -197,8 +207,8 @@ class ScratchStepper(Stepper):
         Rule.ADAM: ("m", "v"),
     }
 
-    def __init__(self, model: nn.Linear, config: OptimizerConfig) -> None:
-        super().__init__(model, config)
+    def __init__(self, model: nn.Linear, config: OptimizerConfig, experiments: Experiments | None = None) -> None:
+        super().__init__(model, config, experiments)
         self.t = 0  # steps taken: Adam's bias correction needs it
         self.buffers = {
             name: [torch.zeros_like(p) for p in self.params] for name in self.STATE_NAMES[config.rule]
@@ -207,7 +217,7 @@ class ScratchStepper(Stepper):
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         for param in self.params:  # gradients accumulate in .grad unless zeroed
-            if param.grad is not None:
+            if param.grad is not None and not self.experiments.forget_zero_grad:
                 param.grad.zero_()
         loss = self.loss_and_gradients(x, y)
         self.t += 1
@@ -245,8 +255,11 @@ class ScratchStepper(Stepper):
         m, v = self.buffers["m"][i], self.buffers["v"][i]
         m.copy_(beta1 * m + (1 - beta1) * grad)
         v.copy_(beta2 * v + (1 - beta2) * grad * grad)
-        m_hat = m / (1 - beta1**self.t)
-        v_hat = v / (1 - beta2**self.t)
+        if self.experiments.no_bias_correction:  # m and v start at 0 and stay small for a while
+            m_hat, v_hat = m, v
+        else:
+            m_hat = m / (1 - beta1**self.t)
+            v_hat = v / (1 - beta2**self.t)
         param -= self._lr * m_hat / (v_hat.sqrt() + self.config.eps)
 
     def state(self) -> dict[str, list[torch.Tensor]]:
@@ -264,11 +277,13 @@ class ScratchStepper(Stepper):
                     target.copy_(value)
 
 
-def build_stepper(model: nn.Linear, config: OptimizerConfig, engine: Engine = Engine.AUTOGRAD) -> Stepper:
+def build_stepper(
+    model: nn.Linear, config: OptimizerConfig, engine: Engine = Engine.AUTOGRAD, experiments: Experiments | None = None
+) -> Stepper:
     if engine is Engine.FUSED:
         from .fused import FusedStepper
 
         return FusedStepper(model, config)
     if config.implementation is Implementation.SCRATCH:
-        return ScratchStepper(model, config)
-    return TorchOptimStepper(model, config)
+        return ScratchStepper(model, config, experiments)
+    return TorchOptimStepper(model, config, experiments)

@@ -426,6 +426,21 @@ def _device(value: Any) -> Any:
     return value
 
 
+class Experiments(BaseModel):
+    """The seed's warnings, made into switches: each breaks or changes one thing on purpose."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    forget_zero_grad: bool = Field(default=False, description="never zero .grad: gradients accumulate from step to step")
+    no_bias_correction: bool = Field(default=False, description="Adam without bias correction (m̂, v̂): odd first steps")
+    train_in_eval_mode: bool = Field(default=False, description="train with model.eval() (nothing changes for a linear model)")
+    eval_without_no_grad: bool = Field(default=False, description="evaluate without torch.no_grad(): a graph is recorded, numbers are the same")
+
+    @property
+    def any(self) -> bool:
+        return any(getattr(self, name) for name in type(self).model_fields)
+
+
 class RunConfig(BaseModel):
     """Everything one training run needs."""
 
@@ -439,12 +454,20 @@ class RunConfig(BaseModel):
     engine: Engine = Field(default=Engine.AUTOGRAD, description="autograd (loss.backward(), as the seed teaches) or fused (closed-form gradients, in place).")
     max_steps: _count(1) | None = Field(default=None, description="Stop after this many steps even if epochs remain.")
     log_every: _count(1) = Field(default=1, description="Write a metrics line every this many steps.")
+    experiments: Experiments = Field(default_factory=Experiments)
 
     @model_validator(mode="after")
     def _implementation_needs_autograd(self) -> RunConfig:
         chosen = "implementation" in self.optimizer.model_fields_set
         if self.engine is Engine.FUSED and chosen and self.optimizer.implementation is Implementation.SCRATCH:
             raise ValueError("implementation scratch needs engine autograd (fused writes its own updates)")
+        experiments = self.experiments
+        if experiments.any and self.engine is Engine.FUSED:
+            raise ValueError("the experiments need engine autograd (fused builds no graph and zeroes nothing)")
+        if experiments.no_bias_correction and (
+            self.optimizer.algorithm is not Algorithm.ADAM or self.optimizer.implementation is not Implementation.SCRATCH
+        ):
+            raise ValueError("Adam without bias correction is an experiment on the hand-written rule: choose algorithm adam and implementation scratch")
         return self
 
 

@@ -35,6 +35,8 @@ class Snapshot:
     loss: float | None = None  # the last batch loss
     grad_fn: str | None = None  # the last loss's grad_fn, e.g. MseLossBackward0
     requires_grad: dict[str, bool] = field(default_factory=dict)
+    training: bool = True  # model.training
+    eval_grad_fn: str | None = None  # the last evaluation's grad_fn: None under torch.no_grad()
 
 
 @dataclass(slots=True)
@@ -59,6 +61,7 @@ class RunStarted:
     feature_means: list[float] | None
     feature_stds: list[float] | None
     initial: Snapshot
+    stability: Any = None  # core.stability.Stability of the training data
     # the training loss as a quadratic in θ = [w, b]: L = θᵀGθ - 2cᵀθ + s (None past QUADRATIC_DIMS)
     gram: list[list[float]] | None = None
     moment: list[float] | None = None
@@ -129,6 +132,9 @@ class RunSummary:
     steps_per_s: float
     seconds: float
     message: str = ""
+    hessian_eigenvalues: list[float] | None = None  # [largest, smallest] of the MSE's Hessian
+    condition_number: float | None = None
+    max_stable_lr: float | None = None  # plain full-batch gradient descent diverges above it
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: every non-finite float becomes None."""

@@ -40,6 +40,7 @@ from .fused import GraphedSteps
 from .model import build_model
 from .reference import least_squares
 from .schedules import build_schedule
+from .stability import stability
 
 MAX_CHUNK = 1 << 14
 # Below this many numbers per step, one CPU thread beats several: the work is too small to split.
@@ -91,12 +92,13 @@ class Trainer:
         self.dataset = dataset if dataset is not None else load_dataset(config.data)
         self.device = resolve_device(config.device)
         self.optimum = least_squares(self.dataset.x_train, self.dataset.y_train)
+        self.stability = stability(self.optimum.gram)
 
         def tensor(array: np.ndarray) -> torch.Tensor:
             return torch.from_numpy(array).to(self.device)
 
         self.model = build_model(self.dataset.dims, config.init, config.seed, self.device)
-        self.stepper: Stepper = build_stepper(self.model, config.optimizer, config.engine)
+        self.stepper: Stepper = build_stepper(self.model, config.optimizer, config.engine, config.experiments)
         # a big full batch is stored column by column, so its products stream through memory
         x, y = tensor(self.dataset.x_train), tensor(self.dataset.y_train)
         full = config.optimizer.batch_size == FULL_BATCH or config.optimizer.batch_size >= len(x)
@@ -438,8 +440,10 @@ class Trainer:
             grad_bias=None if grads[1] is None else grads[1].item(),
             state=state,
             loss=None if last is None else _finite_or_none(last.detach().item()),
-            grad_fn=None if last is None or last.grad_fn is None else type(last.grad_fn).__name__,
+            grad_fn=_grad_fn_name(last),
             requires_grad={"weight": weight.requires_grad, "bias": bias.requires_grad, "x": self.x.requires_grad, "y": self.y.requires_grad},
+            training=self.model.training,
+            eval_grad_fn=_grad_fn_name(self.stepper.last_eval),
         )
 
     def summary(self) -> RunSummary:
@@ -473,6 +477,9 @@ class Trainer:
             steps_per_s=self.step / self.active_seconds if self.active_seconds > 0 else 0.0,
             seconds=self.active_seconds,
             message=self.message,
+            hessian_eigenvalues=[self.stability.largest, self.stability.smallest],
+            condition_number=self.stability.condition_number,
+            max_stable_lr=self.stability.max_stable_lr,
         )
 
     def _emit_started(self) -> None:
@@ -499,6 +506,7 @@ class Trainer:
                 feature_means=None if data.feature_means is None else list(data.feature_means),
                 feature_stds=None if data.feature_stds is None else list(data.feature_stds),
                 initial=self.snapshot(),
+                stability=self.stability,
                 **self._quadratic_form(),
             )
         )
@@ -534,6 +542,10 @@ def single_thread_when(small: bool) -> Iterator[None]:
 
 def _stack(values: list[torch.Tensor], dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     return torch.stack(values) if values else torch.empty(0, dtype=dtype, device=device)
+
+
+def _grad_fn_name(loss: torch.Tensor | None) -> str | None:
+    return None if loss is None or loss.grad_fn is None else type(loss.grad_fn).__name__
 
 
 def _finite_or_none(value: float) -> float | None:
