@@ -101,6 +101,10 @@ class Stepper:
         """The optimizer's state by display name, one tensor per parameter (weight, bias)."""
         raise NotImplementedError
 
+    def gradient_used(self) -> list[float]:
+        """The gradient the last update used, flat like θ (without weight decay)."""
+        return [v for p in self.params for v in p.grad.detach().reshape(-1).tolist()]
+
     def flat_parameters(self) -> torch.Tensor:
         """A copy of [w..., b], on the device."""
         return torch.cat([p.detach().reshape(-1) for p in self.params])

@@ -19,6 +19,7 @@ class RunControl:
         self._credit = 0  # single steps granted while paused
         self._stopped = False
         self._lr: float | None = None
+        self.ledger = False  # write out the last step of every chunk (the app's Learn view)
 
     # --- the person's side ---
 

@@ -101,6 +101,52 @@ class EpochsEnded:
 
 
 @dataclass(slots=True)
+class BatchRow:
+    x: list[float]
+    y: float
+    prediction: float  # ŷ = w·x + b
+    residual: float  # ŷ - y
+
+
+@dataclass(slots=True)
+class UpdateLine:
+    """One line of a rule written out: `symbol = formula (with the numbers) = value`."""
+
+    symbol: str
+    formula: str
+    value: float
+
+
+@dataclass(slots=True)
+class ParameterUpdate:
+    name: str  # w[x1] ... b
+    before: float
+    hand_gradient: float  # 2/n Σ (ŷ - y)·x, by the chain rule
+    gradient: float  # what the optimizer used: autograd's .grad (the fused engine's closed form)
+    lines: list[UpdateLine]  # the rule, written out, ending in the new value
+    after: float  # the value the optimizer actually produced
+
+
+@dataclass(slots=True)
+class LedgerEntry:
+    """One step written out with its own numbers (sent when the app's Learn view asks)."""
+
+    step: int
+    epoch: int
+    algorithm: str
+    rule: str
+    engine: str
+    lr: float
+    batch_size: int
+    rows: list[BatchRow]  # the first few rows of the batch
+    loss: float  # mean of the squared residuals, by hand
+    loss_reported: float  # the loss the run reported for this step
+    updates: list[ParameterUpdate]
+    gradient_source: str  # ".grad (autograd)" or "closed form (fused)"
+    experiments: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class StateChanged:
     state: RunState
     message: str = ""
@@ -146,7 +192,7 @@ class RunFinished:
     summary: RunSummary
 
 
-Event = RunStarted | StepLosses | ParameterPath | EpochsEnded | StateChanged | Snapshot | RunFinished
+Event = RunStarted | StepLosses | ParameterPath | EpochsEnded | StateChanged | Snapshot | LedgerEntry | RunFinished
 EventSink = Callable[[Event], None]
 
 

@@ -18,6 +18,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
+from . import ledger
 from .algorithms import Stepper, build_stepper
 from .batches import Batches
 from .config import FULL_BATCH, Engine, RunConfig
@@ -178,7 +179,7 @@ class Trainer:
             if self.schedule is not None:
                 self.schedule.set_lr(new_lr)
         started = self._chunk_started = time.perf_counter()
-        if not self._run_chunk(granted):
+        if not (self._run_chunk_with_ledger(granted) if self.control.ledger else self._run_chunk(granted)):
             return False  # diverged
         spent = time.perf_counter() - started
         self.active_seconds += spent
@@ -191,7 +192,18 @@ class Trainer:
         self.sink(RunFinished(summary))
         return summary
 
-    def _run_chunk(self, count: int) -> bool:
+    def _run_chunk_with_ledger(self, count: int) -> bool:
+        """The chunk's steps, the last one alone and written out (LedgerEntry)."""
+        if count > 1 and not self._run_chunk(count - 1):
+            return False
+        before = ledger.capture_before(self)
+        reported: list[float] = []
+        if not self._run_chunk(1, reported):
+            return False
+        self.sink(ledger.entry(self, before, self.step - 1, reported[0]))
+        return True
+
+    def _run_chunk(self, count: int, reported: list | None = None) -> bool:
         """Run `count` steps; False when the run diverged inside them."""
         first = self.step
         saved = self.stepper.capture(), self.schedule.capture() if self.schedule else None
@@ -204,6 +216,8 @@ class Trainer:
             points = [path_values[i : i + width] for i in range(0, len(path_values), width)]
             steps = fast.path_steps if fast.path_steps is not None else list(range(first + 1, first + 1 + len(points)))
             self._report(_Chunk(first, values[:count], fast.lrs, fast.times, values[count:vals], points, steps))
+            if reported is not None:
+                reported += values[:count]
             return True
         self.stepper.restore(saved[0])
         if self.schedule:

@@ -83,6 +83,7 @@ def main(commands: Connection, events: Connection) -> None:
     outbox = Outbox(events)
     starts: queue.Queue[tuple[p.Start | p.StartRace, object] | None] = queue.Queue()
     current = {"control": None}
+    ledger = {"on": False}
 
     from ..core.control import RunControl  # light: no torch
 
@@ -99,7 +100,12 @@ def main(commands: Connection, events: Connection) -> None:
                         control.stop()
                     # made here, in command order, so a Step sent right after Start reaches it
                     current["control"] = RunControl(paused=command.paused)
+                    current["control"].ledger = ledger["on"]
                     starts.put((command, current["control"]))
+                case p.Ledger():
+                    ledger["on"] = command.on  # for this run and the ones after it
+                    if control is not None:
+                        control.ledger = command.on
                 case p.Shutdown():
                     if control is not None:
                         control.stop()

@@ -54,11 +54,18 @@ class SetLr:
 
 
 @dataclass(frozen=True)
+class Ledger:
+    """Write out (or stop writing out) the last step of every chunk."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
 class Shutdown:
     pass
 
 
-Command = Start | StartRace | Pause | Resume | Step | Stop | SetLr | Shutdown
+Command = Start | StartRace | Pause | Resume | Step | Stop | SetLr | Ledger | Shutdown
 
 
 @dataclass(frozen=True)
