@@ -143,6 +143,7 @@ def build_parser() -> Parser:
         "With no command, opens the app with these settings preloaded.",
     )
     add_run_flags(parser)
+    parser.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the Learn view's explanations")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     train = commands.add_parser("train", help="train headless and print a summary", description="Train headless.")
     add_run_flags(train)
@@ -197,13 +198,13 @@ def main(argv: list[str] | None = None) -> int:
         flags = {flag.path: flag for flag in RUN_FLAGS}
         shared = {path.rpartition(".")[2]: getattr(args, flags[path].dest) for path in RACE_SHARED if hasattr(args, flags[path].dest)}
         return race(config, args.entries, shared, metrics=args.metrics, as_json=args.json, quiet=args.quiet)
-    return _open_app(config)
+    return _open_app(config, args.lang)
 
 
-def _open_app(config: RunConfig | None) -> int:
+def _open_app(config: RunConfig | None, lang: str = "en") -> int:
     from .app.app import TrainerApp
 
-    TrainerApp(config).run()
+    TrainerApp(config, lang=lang).run()
     return EXIT_OK
 
 

@@ -110,3 +110,35 @@ def test_finished_run_beside_its_landscape(snap_compare):
         await run_before(pilot)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=with_landscape)
+
+
+def ledger_after_two_steps(lang: str, experiments=()):
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await ready(pilot)
+        app.views.active = "tab-learn"
+        await pilot.pause(0.2)
+        for name in experiments:
+            app.query_one(f"#experiment-{name}").value = True
+        await pilot.pause(0.2)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: app.view.ledger is not None, what="the first step written out")
+        await pilot.press("n")
+        await wait_until(pilot, lambda: app.view.ledger.step == 2, what="the second")
+        await pilot.pause(0.3)
+        pin_machine_details(app)
+        await pilot.pause(0.1)
+
+    config = RunConfig.model_validate({"optimizer": {"algorithm": "momentum"}, "data": {"dims": 2}})
+    return TrainerApp(config, lang=lang), run_before
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_ledger_of_a_step(snap_compare, lang):
+    app, run_before = ledger_after_two_steps(lang)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+def test_the_ledger_with_gradients_never_zeroed(snap_compare):
+    app, run_before = ledger_after_two_steps("en", experiments=("forget-zero-grad",))
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)

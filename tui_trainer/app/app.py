@@ -61,6 +61,8 @@ class TrainerApp(App):
         Binding("m", "toggle_smoothing", "Smooth"),
         Binding("w", "toggle_landscape", "Map"),
         Binding("v", "next_view", "Views"),
+        Binding("o", "apply_optimal", "best lr", show=False),
+        Binding("x", "above_limit", "lr past the limit", show=False),
         Binding("a", "toggle_lr", "lr curve", show=False),
         Binding("t", "next_theme", "Theme"),
         Binding("plus,equals_sign", "scale_lr(2)", "lr×2", show=False),
@@ -69,9 +71,12 @@ class TrainerApp(App):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, config: RunConfig | None = None, theme_folders: list[Path] | None = None) -> None:
+    def __init__(self, config: RunConfig | None = None, theme_folders: list[Path] | None = None, lang: str = "en") -> None:
         super().__init__()
         self.initial_config = config
+        self.lang = lang
+        self.stability = None  # of the form's data, for the lr field's warning (core.stability)
+        self._stability_data = None
         self.panels_ready = False
         self._waiting_actions: list[Callable[[], None]] = []
         prepare()
@@ -127,6 +132,7 @@ class TrainerApp(App):
         from .form import values_from_config
         from .widgets.inspector import Inspector
         from .widgets.landscape import Landscape
+        from .widgets.learn_panel import LearnPanel
         from .widgets.loss_chart import LossChart
         from .widgets.race_panel import RacePanel
         from .widgets.settings_form import SettingsForm
@@ -145,6 +151,7 @@ class TrainerApp(App):
         self.landscape = Landscape(lambda: [(self.view, self.chart.plot.color_text("train", "primary"))], id="landscape")
         self.inspector = Inspector(self.view, id="inspector")
         self.race_panel = RacePanel(self.race_view, id="race")
+        self.learn_panel = LearnPanel(self.lang, id="learn")
         self.views = TabbedContent(id="views")
         await sidebar.remove_children()
         await main.remove_children()
@@ -152,6 +159,7 @@ class TrainerApp(App):
         await main.mount(self.views)
         await self.views.add_pane(TabPane("Run", Horizontal(self.chart, self.landscape, id="run-charts"), self.inspector, id="tab-run"))
         await self.views.add_pane(TabPane("Race", self.race_panel, id="tab-race"))
+        await self.views.add_pane(TabPane("Learn", self.learn_panel, id="tab-learn"))
         if not self.is_running:
             return  # the app was closed while the panels were being built
         self.theme_changed_signal.subscribe(self, self._apply_chart_theme)
@@ -186,7 +194,7 @@ class TrainerApp(App):
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.ERROR:
+        if event.state is WorkerState.ERROR and event.worker.group == "engine":
             self._fail(f"{event.worker.name} failed: {event.worker.error}")
 
     def _send(self, command: p.Command) -> bool:
@@ -273,6 +281,9 @@ class TrainerApp(App):
         if self.panels_ready:
             self.inspector.update_view()
             self.race_panel.update_view()
+            if self.views.active == "tab-learn":
+                self.learn_panel.show_algorithm(self.form.algorithm)
+                self.learn_panel.show_ledger(self.view.ledger)
 
     def _refresh_chart(self) -> None:
         if self._chart_dirty and self.chart.is_attached:
@@ -312,6 +323,18 @@ class TrainerApp(App):
         if config is None:
             self.notify(f"Fix the marked setting first — {form.first_problem()}", title="Cannot start", severity="error")
             return False
+        experiments = self.learn_panel.experiments()
+        if any(experiments.values()):
+            from pydantic import ValidationError
+
+            from ..core.config import Experiments, replaced
+            from ..core.validation import explain
+
+            try:
+                config = replaced(config, experiments=Experiments(**experiments))
+            except ValidationError as error:
+                self.notify("; ".join(explain(error)), title="Cannot start", severity="error")
+                return False
         race = self.in_race_tab
         if race and self.race_panel.spec_problem:
             self.notify(self.race_panel.spec_problem, title="Cannot race", severity="error")
@@ -402,8 +425,82 @@ class TrainerApp(App):
 
     @on(TabbedContent.TabActivated, "#views")
     def _tab_changed(self) -> None:
+        # the trainer writes steps out only while someone reads them
+        self._send(p.Ledger(self.views.active == "tab-learn"))
         self._state_changed(None, self._target())
         self._dirty = self._chart_dirty = True
+
+    # --- learning ---
+
+    def on_settings_form_changed(self, message) -> None:
+        """The form changed: new data means new curvature; a new lr may pass the limit."""
+        config = message.config
+        if config is None:
+            return
+        if config.data != self._stability_data:
+            self._stability_data = config.data
+            self._compute_stability(config.data)
+        self._warn_lr(config)
+
+    @work(thread=True, exclusive=True, group="stability", exit_on_error=False)
+    def _compute_stability(self, data) -> None:
+        """The data's curvature, off the UI thread (a CSV may be big). numpy only, no torch."""
+        from ..core.data import load_dataset
+        from ..core.errors import DataError
+        from ..core.reference import gram
+        from ..core.stability import stability
+
+        try:
+            dataset = load_dataset(data)
+        except DataError:
+            return  # the data panel already says what is wrong
+        ata, _, _ = gram(dataset.x_train, dataset.y_train)
+        self.call_from_thread(self._stability_known, stability(ata / dataset.n_train))
+
+    def _stability_known(self, found) -> None:
+        self.stability = found
+        self.learn_panel.show_stability(found)
+        if self.form.config is not None:
+            self._warn_lr(self.form.config)
+
+    def _warn_lr(self, config) -> None:
+        from .form import lr_warning
+
+        self.form.warn("optimizer.lr", lr_warning(config, self.stability) if self.stability else None)
+
+    @needs_panels
+    def action_apply_optimal(self) -> None:
+        """The best constant settings the curvature allows, for plain gradient descent or momentum."""
+        found, config = self.stability, self.form.config
+        if found is None or config is None:
+            self.notify("Fix the settings first: the best values come from the data.", severity="warning")
+            return
+        rule = config.optimizer.rule.value
+        if rule == "momentum" and found.momentum is not None:
+            self.form.set_values({"optimizer.lr": f"{found.momentum_lr:.4g}", "optimizer.momentum": f"{found.momentum:.4g}", "optimizer.batch_size": "full"})
+            self.notify(f"momentum's best on this bowl: lr {found.momentum_lr:.4g}, μ {found.momentum:.4g}, full batch (Goh, Distill 2017)")
+        elif rule == "plain":
+            self.form.set_values({"optimizer.lr": f"{found.best_gd_lr:.4g}", "optimizer.batch_size": "full"})
+            self.notify(f"plain gradient descent's best: lr 2/(λmax+λmin) = {found.best_gd_lr:.4g}, full batch")
+        else:
+            self.notify("The best values are known for plain gradient descent and momentum: choose bgd or momentum.", severity="warning")
+
+    @needs_panels
+    def action_above_limit(self) -> None:
+        """Plain full-batch gradient descent just past its stability limit: it will diverge."""
+        found = self.stability
+        if found is None:
+            self.notify("Fix the settings first: the limit comes from the data.", severity="warning")
+            return
+        lr = found.max_stable_lr * 1.05
+        # the error grows ×1.1 a step: enough epochs for it to overflow, not just to grow
+        self.form.set_values({"optimizer.algorithm": "bgd", "optimizer.lr": f"{lr:.4g}", "optimizer.batch_size": "full", "optimizer.epochs": "2000"})
+        self.notify(f"lr {lr:.4g} is 5% past the limit 2/λmax = {found.max_stable_lr:.4g}: start (s) and watch", severity="warning")
+
+    def on_switch_changed(self, event) -> None:
+        if event.switch.id == "experiment-no-bias-correction" and event.value:
+            # an experiment on Adam's hand-written rule
+            self.form.set_values({"optimizer.algorithm": "adam", "optimizer.implementation": "scratch"})
 
     def action_next_theme(self) -> None:
         names = [loaded.theme.name for loaded in self.loaded_themes] or list(self.available_themes)
@@ -440,7 +537,8 @@ class TrainerApp(App):
     @on(Button.Pressed)
     def _button(self, event: Button.Pressed) -> None:
         action = {"button-start": self.action_start, "button-pause": self.action_toggle_pause,
-                  "button-step": self.action_step, "button-reset": self.action_reset}[event.button.id]
+                  "button-step": self.action_step, "button-reset": self.action_reset,
+                  "button-optimal": self.action_apply_optimal, "button-above-limit": self.action_above_limit}[event.button.id]
         action()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -166,3 +166,16 @@ def build_config(values: dict[str, Any]) -> tuple[RunConfig | None, dict[str, st
         return RunConfig.model_validate(settings), {}
     except ValidationError as error:
         return None, field_errors(error)
+
+
+def lr_warning(config: RunConfig, found) -> str | None:
+    """A warning for a learning rate past what the data's curvature allows (core.stability)."""
+    rule = config.optimizer.rule.value
+    lr = config.optimizer.lr
+    if rule == "plain" and lr > found.max_stable_lr:
+        return f"above 2/λmax = {found.max_stable_lr:.4g}: plain full-batch gradient descent diverges here"
+    if rule == "momentum":
+        limit = 2 * (1 + config.optimizer.momentum) / found.largest
+        if lr > limit:
+            return f"above 2(1+μ)/λmax = {limit:.4g}: momentum diverges here"
+    return None

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..core.events import (
     EpochsEnded,
+    LedgerEntry,
     ParameterPath,
     RunFinished,
     RunStarted,
@@ -58,6 +59,7 @@ class RunView:
         self.lr: float | None = None
         self.last_loss: float | None = None
         self.last_val_loss: float | None = None
+        self.ledger: LedgerEntry | None = None  # the last step written out
         self._rate_window: list[tuple[int, float]] = []  # (step, elapsed) for steps/s
         for history in (self.train, self.whole, self.lrs, self.validation, self.epoch_train, self.path):
             history.clear()
@@ -83,6 +85,8 @@ class RunView:
             case ParameterPath():
                 self.whole.extend(event.steps, event.losses)
                 self.path.extend(event.steps, event.points)
+            case LedgerEntry():
+                self.ledger = event
             case Snapshot():
                 self.snapshot = event
                 self.lr = event.lr

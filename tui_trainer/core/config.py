@@ -471,7 +471,12 @@ class RunConfig(BaseModel):
         return self
 
 
+def replaced(run: RunConfig, **changes: Any) -> RunConfig:
+    """The same run with some settings changed, checked again as a whole."""
+    settings = {name: getattr(run, name) for name in RunConfig.model_fields}
+    return RunConfig(**{**settings, **changes})
+
+
 def with_optimizer(run: RunConfig, optimizer: OptimizerConfig) -> RunConfig:
     """The same run with another optimizer, checked again as a whole."""
-    settings = {name: getattr(run, name) for name in RunConfig.model_fields}
-    return RunConfig(**{**settings, "optimizer": optimizer})
+    return replaced(run, optimizer=optimizer)

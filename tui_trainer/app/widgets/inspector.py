@@ -88,6 +88,13 @@ class Inspector(Vertical):
             f"batch loss {number(view.last_loss, 5)} · optimal {number(view.optimal_loss, 5)}"
             + (f" · validation {number(view.last_val_loss, 5)}" if view.last_val_loss is not None else ""),
         ]
+        stability = view.started.stability if view.started else None
+        if stability is not None:
+            kappa = "∞" if stability.condition_number is None else f"{stability.condition_number:.3g}"
+            lines.append(
+                f"Hessian λmax {stability.largest:.4g} · λmin {stability.smallest:.4g} · κ {kappa} · "
+                f"stable lr < {stability.max_stable_lr:.4g} (plain GD)"
+            )
         self.query_one("#distance", Static).update("\n".join(lines))
         if snapshot is None:
             return

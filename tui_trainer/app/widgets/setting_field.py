@@ -23,6 +23,8 @@ class SettingField(Vertical):
     SettingField.-invalid Input { color: $error; text-style: bold; }
     SettingField .problem { color: $error; display: none; padding-left: 2; width: 1fr; }
     SettingField.-invalid .problem { display: block; }
+    SettingField.-warning Input { color: $warning; }
+    SettingField.-warning .problem { display: block; color: $warning; }
     """
 
     def __init__(self, field: TextField, value: str = "", placeholder: str = "") -> None:
@@ -56,6 +58,8 @@ class SettingField(Vertical):
     def value(self, text: str) -> None:
         self.input.value = text
 
-    def show_problem(self, message: str | None) -> None:
+    def show_problem(self, message: str | None, warning: str | None = None) -> None:
+        """A problem refuses the value; a warning only cautions (shown when there is no problem)."""
         self.set_class(message is not None, "-invalid")
-        self.query_one(".problem", Static).update(message or "")
+        self.set_class(message is None and warning is not None, "-warning")
+        self.query_one(".problem", Static).update(message or warning or "")

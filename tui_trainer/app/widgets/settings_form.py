@@ -50,6 +50,7 @@ class SettingsForm(Vertical):
         self.config: RunConfig | None = None
         self.problems: dict[str, str] = {}
         self.locked = False
+        self.warnings: dict[str, str] = {}  # cautions by field path: they do not refuse the value
         self.algorithm = values["optimizer.algorithm"]
         self.schedule = values["optimizer.schedule"]
 
@@ -89,7 +90,7 @@ class SettingsForm(Vertical):
         if self.config is not None and not self.config.data.is_synthetic and csv_problem:
             self.config, self.problems = None, {"data.source": csv_problem}
         for path, row in self.fields().items():
-            row.show_problem(self.problems.get(path))
+            row.show_problem(self.problems.get(path), self.warnings.get(path))
         cross = [message for path, message in self.problems.items() if path not in self.fields()]
         self.query_one("#form-problem", Static).update("\n".join(cross))
         self.set_class(bool(cross), "-cross-problem")
@@ -187,3 +188,29 @@ class SettingsForm(Vertical):
 
     def set_lr_text(self, lr: float) -> None:
         self.fields()[LR_PATH].value = f"{lr:g}"
+
+    def warn(self, path: str, message: str | None) -> None:
+        if message is None:
+            self.warnings.pop(path, None)
+        else:
+            self.warnings[path] = message
+        self.fields()[path].show_problem(self.problems.get(path), message)
+
+    def set_values(self, values: dict[str, str]) -> None:
+        """Put these into the form (as a person would) and check it. A new algorithm loads its
+        preset first, here and now, so the other values given are not overwritten by it later."""
+        fields = self.fields()
+        algorithm = values.get("optimizer.algorithm")
+        if algorithm is not None and algorithm != self.algorithm:
+            self.algorithm = algorithm  # the Select's own Changed then finds nothing to do
+            self.query_one("#select-algorithm", Select).value = algorithm
+            for path, text in preset_values(algorithm).items():
+                fields[path].value = text
+            self.query_one(OptimizerPanel).show_summary(algorithm)
+            self._show_fields()
+        for path, text in values.items():
+            if path == "optimizer.implementation":
+                self.query_one("#select-implementation", Select).value = text
+            elif path != "optimizer.algorithm":
+                fields[path].value = text
+        self.validate()

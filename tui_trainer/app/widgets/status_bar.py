@@ -40,7 +40,8 @@ class StatusBar(Static):
         if started is not None:
             parts.append(f"step {view.step:,}/{started.total_steps:,}")
             parts.append(f"epoch {view.epoch}/{started.epochs}")
-            rate = view.steps_per_s
+            # a rate only means something while running (or over the whole finished run)
+            rate = view.steps_per_s if view.state is RunState.RUNNING or view.summary is not None else None
             parts.append("— steps/s" if rate is None else f"{rate:,.0f} steps/s")
             parts.append(f"{view.elapsed:.1f} s")
         if view.state in (RunState.DIVERGED, RunState.ERROR) and view.message:

@@ -1,0 +1,100 @@
+"""The Learn view through Pilot: the ledger (English and Chinese), stability, experiments."""
+
+import pytest
+from textual.widgets import Input, Select, Switch
+
+from tui_trainer.app.app import TrainerApp
+from tui_trainer.core.config import RunConfig
+from tui_trainer.core.events import RunState
+
+from .test_app import panels, wait_for_state, wait_until
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def ledger_text(app) -> str:
+    return str(app.query_one("#ledger").render())
+
+
+async def open_learn(pilot):
+    app = pilot.app
+    await panels(pilot)
+    await wait_until(pilot, lambda: not app.status_bar.device.startswith("starting"), what="the engine")
+    app.views.active = "tab-learn"
+    await pilot.pause(0.2)
+
+
+@pytest.mark.parametrize("lang, step_words, update_words", [("en", "Step 2 · epoch 1", "update (adam"), ("zh", "第 2 步", "参数更新（adam")])
+async def test_stepping_writes_each_step_out_in_either_language(lang, step_words, update_words):
+    app = TrainerApp(RunConfig.model_validate({"optimizer": {"algorithm": "adam"}, "data": {"dims": 2}}), lang=lang)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_learn(pilot)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: app.view.ledger is not None and app.view.ledger.step == 1, what="step 1 written out")
+        await pilot.press("n")
+        await wait_until(pilot, lambda: app.view.ledger.step == 2, what="step 2 written out")
+        await pilot.pause(0.2)
+        text = ledger_text(app)
+        assert step_words in text and update_words in text
+        entry = app.view.ledger
+        assert entry.updates[0].lines[-1].value == pytest.approx(app.view.snapshot.weights[0], rel=1e-6)
+        assert f"m̂ = m/(1−β1^t)" in text and "w[x1]" in text and "w[x2]" in text
+        story = str(app.query_one("#lesson-story").render())
+        assert ("momentum and RMSProp" in story) if lang == "en" else ("动量法" in story)
+
+
+async def test_the_language_can_be_switched_live():
+    app = TrainerApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_learn(pilot)
+        assert "Batch gradient descent" in str(app.query_one("#lesson-story").render())
+        app.query_one("#select-lang", Select).value = "zh"
+        await pilot.pause(0.2)
+        assert "批量梯度下降" in str(app.query_one("#lesson-story").render())
+
+
+async def test_the_stability_limit_is_shown_warned_and_applied():
+    app = TrainerApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_learn(pilot)
+        await wait_until(pilot, lambda: app.stability is not None, what="the curvature")
+        assert "2/λmax" in str(app.query_one("#stability").render())
+        limit = app.stability.max_stable_lr
+        lr = app.form.query_one("#field-optimizer--lr", Input)
+        lr.value = f"{limit * 1.2:.4g}"
+        await pilot.pause(0.2)
+        row = app.form.query_one("#field-optimizer--lr-row")
+        assert row.has_class("-warning") and "diverges here" in str(row.query_one(".problem").render())
+        await pilot.press("o")
+        await pilot.pause(0.2)
+        assert float(lr.value) == pytest.approx(app.stability.best_gd_lr, rel=1e-3)
+        assert not row.has_class("-warning")
+        await pilot.press("x", "s")
+        await wait_for_state(pilot, app, RunState.DIVERGED, timeout=60)
+
+
+async def test_experiments_reach_the_run():
+    app = TrainerApp(RunConfig.model_validate({"optimizer": {"epochs": 2}}))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_learn(pilot)
+        app.query_one("#experiment-eval-without-no-grad", Switch).value = True
+        app.query_one("#experiment-train-in-eval-mode", Switch).value = True
+        await pilot.pause(0.1)
+        await pilot.press("s")
+        await wait_for_state(pilot, app, RunState.DONE)
+        await pilot.pause(0.3)
+        assert app.view.snapshot.eval_grad_fn == "MseLossBackward0" and app.view.snapshot.training is False
+        assert "experiments on: train_in_eval_mode, eval_without_no_grad" in ledger_text(app)
+
+
+async def test_the_bias_correction_experiment_switches_to_adams_hand_written_rule():
+    app = TrainerApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_learn(pilot)
+        app.query_one("#experiment-no-bias-correction", Switch).value = True
+        await pilot.pause(0.3)
+        values = app.form.values()
+        assert (values["optimizer.algorithm"], values["optimizer.implementation"]) == ("adam", "scratch")
+        await pilot.press("n")
+        await wait_until(pilot, lambda: app.view.ledger is not None, what="the written-out step")
+        assert [line.symbol for line in app.view.ledger.updates[0].lines] == ["m", "v", "θ"]

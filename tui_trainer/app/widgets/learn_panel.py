@@ -1,0 +1,148 @@
+"""The Learn view: the chosen algorithm's rule and story, the last step written out with its own
+numbers, the curvature of the data, and the seed's lessons as experiments to switch on."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.markup import escape
+from textual.widgets import Button, Label, Select, Static, Switch
+
+from ...core.events import LedgerEntry
+from ..lessons import EXPERIMENTS, LANGUAGES, RULES, STORIES, text
+
+SHOWN_FEATURES = 4  # columns of x shown in the batch table
+SHOWN_PARAMETERS = 6  # parameters whose update is written out
+
+
+def _n(value: float) -> str:
+    return f"{value:.4g}"
+
+
+class LearnPanel(VerticalScroll):
+    DEFAULT_CSS = """
+    LearnPanel { height: 1fr; padding: 0 1; }
+    LearnPanel .heading { text-style: bold; color: $accent; margin-top: 1; }
+    LearnPanel #lesson-rule { color: $primary; }
+    LearnPanel .row { height: auto; }
+    LearnPanel .row Switch { border: none; height: 1; padding: 0; }
+    LearnPanel .row Label { padding-left: 1; width: 1fr; }
+    LearnPanel #lang-row { height: 1; }
+    LearnPanel #lang-row Select { width: 12; }
+    LearnPanel #learn-buttons { height: 1; margin-top: 1; }
+    LearnPanel #learn-buttons Button { margin-right: 2; }
+    """
+
+    def __init__(self, lang: str = "en", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.lang = lang
+        self.algorithm = "bgd"
+        self.entry: LedgerEntry | None = None
+        self.stability = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="lang-row"):
+            yield Label("", id="lesson-heading", classes="heading")
+            yield Select([("English", "en"), ("中文", "zh")], value=self.lang, allow_blank=False, compact=True, id="select-lang")
+        yield Static("", id="lesson-rule")
+        yield Static("", id="lesson-story")
+        yield Static("", id="ledger", classes="ledger")
+        yield Static("", id="stability-heading", classes="heading")
+        yield Static("", id="stability")
+        yield Static("", id="experiments-heading", classes="heading")
+        for name in EXPERIMENTS["en"]:
+            with Horizontal(classes="row"):
+                yield Switch(False, id=f"experiment-{name.replace('_', '-')}")
+                yield Label("", id=f"experiment-{name.replace('_', '-')}-label")
+        with Horizontal(id="learn-buttons"):
+            yield Button("", id="button-optimal", compact=True)
+            yield Button("", id="button-above-limit", compact=True, variant="warning")
+
+    def on_mount(self) -> None:
+        self.refresh_texts()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "select-lang" and event.value in LANGUAGES:
+            self.lang = str(event.value)
+            self.refresh_texts()
+
+    # --- what it shows ---
+
+    def experiments(self) -> dict[str, bool]:
+        return {name: self.query_one(f"#experiment-{name.replace('_', '-')}", Switch).value for name in EXPERIMENTS["en"]}
+
+    def show_algorithm(self, algorithm: str) -> None:
+        if algorithm != self.algorithm:
+            self.algorithm = algorithm
+            self._show_lesson()
+
+    def show_ledger(self, entry: LedgerEntry | None) -> None:
+        if entry is not self.entry:
+            self.entry = entry
+            self._show_ledger()
+
+    def show_stability(self, stability) -> None:
+        self.stability = stability
+        self._show_stability()
+
+    def refresh_texts(self) -> None:
+        lang = self.lang
+        self.query_one("#lesson-heading", Label).update(text(lang, "lesson"))
+        self.query_one("#stability-heading", Static).update(text(lang, "stability"))
+        self.query_one("#experiments-heading", Static).update(text(lang, "experiments"))
+        for name, description in EXPERIMENTS[lang].items():
+            self.query_one(f"#experiment-{name.replace('_', '-')}-label", Label).update(description)
+        self.query_one("#button-optimal", Button).label = text(lang, "apply_optimal")
+        self.query_one("#button-above-limit", Button).label = text(lang, "above_limit")
+        self._show_lesson()
+        self._show_ledger()
+        self._show_stability()
+
+    def _show_lesson(self) -> None:
+        self.query_one("#lesson-rule", Static).update(f"{self.algorithm}:  {escape(RULES[self.algorithm])}")
+        self.query_one("#lesson-story", Static).update(STORIES[self.lang][self.algorithm])
+
+    def _show_ledger(self) -> None:
+        self.query_one("#ledger", Static).update(ledger_markup(self.entry, self.lang))
+
+    def _show_stability(self) -> None:
+        found, lang = self.stability, self.lang
+        if found is None:
+            self.query_one("#stability", Static).update("…")
+            return
+        kappa = "∞" if found.condition_number is None else _n(found.condition_number)
+        lines = [text(lang, "hessian", largest=_n(found.largest), smallest=_n(found.smallest), kappa=kappa),
+                 text(lang, "limit", limit=_n(found.max_stable_lr), best=_n(found.best_gd_lr))]
+        lines.append(text(lang, "flat") if found.momentum is None else text(lang, "momentum", lr=_n(found.momentum_lr), mu=_n(found.momentum)))
+        self.query_one("#stability", Static).update("\n".join(escape(line) for line in lines))
+
+
+def ledger_markup(entry: LedgerEntry | None, lang: str) -> str:
+    """The step written out, as Textual markup."""
+    if entry is None:
+        return escape(text(lang, "waiting"))
+    lines = [f"[b]{escape(text(lang, 'step', step=entry.step, epoch=entry.epoch, rows=entry.batch_size))}[/b]"]
+    if entry.experiments:
+        lines.append(f"[$warning]{escape(text(lang, 'active', names=', '.join(entry.experiments)))}[/]")
+    features = min(SHOWN_FEATURES, len(entry.rows[0].x)) if entry.rows else 0
+    header = [f"x{i + 1}" for i in range(features)] + (["…"] if entry.rows and len(entry.rows[0].x) > features else []) + ["y", "ŷ", "ŷ − y"]
+    lines.append("  " + "".join(f"{h:>10}" for h in header))
+    for row in entry.rows:
+        cells = [_n(v) for v in row.x[:features]] + (["…"] if len(row.x) > features else []) + [_n(row.y), _n(row.prediction), _n(row.residual)]
+        lines.append("  " + "".join(f"{c:>10}" for c in cells))
+    if entry.batch_size > len(entry.rows):
+        lines.append("  " + escape(text(lang, "more_rows", count=entry.batch_size - len(entry.rows))))
+    lines.append(escape(text(lang, "columns")))
+    lines.append(escape(text(lang, "loss", loss=_n(entry.loss), reported=_n(entry.loss_reported))))
+    lines.append(escape(text(lang, "gradient", source=entry.gradient_source)))
+    for update in entry.updates[:SHOWN_PARAMETERS]:
+        lines.append(f"  {escape(update.name):<10}{_n(update.hand_gradient):>12}{_n(update.gradient):>12}")
+    lines.append(f"[b]{escape(text(lang, 'update', algorithm=entry.algorithm, lr=_n(entry.lr)))}[/b]")
+    for update in entry.updates[:SHOWN_PARAMETERS]:
+        lines.append(f"  [b]{escape(update.name)}[/b]")
+        for line in update.lines:
+            lines.append(f"    {escape(line.symbol)} = {escape(line.formula)} = {_n(line.value)}")
+        lines.append(f"    → {escape(text(lang, 'optimizer_made', value=_n(update.after)))}")
+    if len(entry.updates) > SHOWN_PARAMETERS:
+        lines.append(f"  … {len(entry.updates) - SHOWN_PARAMETERS}")
+    return "\n".join(lines)
