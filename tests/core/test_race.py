@@ -117,3 +117,10 @@ def test_entries_are_parsed_with_shared_settings_and_distinct_names():
 def test_bad_entries_are_refused_clearly(spec, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
         parse_entries(spec)
+
+
+def test_a_noiseless_optimum_can_be_reached():
+    """Its optimal loss (~1e-14) is below what float32 parameters can reach: the target allows for that."""
+    result = Race(RunConfig.model_validate({"data": {"samples": 300, "noise": 0}}), parse_entries("bgd,mbgd")).run()
+    assert result.optimal_loss < 1e-12
+    assert all(entry.steps_to_optimal is not None for entry in result.entries)

@@ -6,7 +6,6 @@ from pydantic import ValidationError
 
 from tui_trainer.core.config import OptimizerConfig, RunConfig
 from tui_trainer.core.events import StepLosses
-from tui_trainer.core.schedules import LrSchedule
 from tui_trainer.core.trainer import Trainer
 
 SCHEDULES = {
@@ -57,11 +56,20 @@ def test_a_schedule_really_changes_the_training():
     assert decayed.final_loss > constant.final_loss  # the steps shrank before reaching the bottom
 
 
-def test_a_live_change_is_where_the_schedule_goes_on_from():
-    schedule = LrSchedule(OptimizerConfig(algorithm="sgd", lr=1.0, schedule="exponential", gamma=0.5))
-    assert schedule.next_epoch() == 0.5
-    schedule.set_lr(8.0)
-    assert schedule.next_epoch() == 4.0
+def test_a_learning_rate_typed_during_a_run_ends_the_schedule():
+    """A warm-up would otherwise scale the typed rate up (LinearLR multiplies the current rate)."""
+    settings = {"optimizer": {"algorithm": "bgd", "lr": 0.1, "epochs": 40, "schedule": "warmup"}, "data": {"samples": 100}}
+    events = []
+    trainer = Trainer(RunConfig.model_validate(settings), sink=events.append, chunk_seconds=1e9)
+    trainer.begin()
+    trainer._chunk = 3
+    trainer.advance()  # epochs 1-3 warm up
+    trainer.control.set_lr(0.05)
+    while trainer.advance():
+        pass
+    lrs = [lr for e in events if isinstance(e, StepLosses) for lr in e.lrs]
+    assert lrs[:3] == pytest.approx([0.01, 0.028, 0.046])
+    assert lrs[3:] == [0.05] * 37 and trainer.finish().lr == 0.05
 
 
 def test_a_diverged_run_keeps_the_lr_of_the_step_it_stopped_at():

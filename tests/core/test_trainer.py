@@ -310,3 +310,36 @@ def test_a_thinning_path_keeps_every_step_at_first_then_fewer():
     assert steps[1024:1028] == [1026, 1028, 1030, 1032]
     assert steps[-1] == 2560 and all(b > a for a, b in zip(steps, steps[1:]))
     assert len(steps) < 2560
+
+
+@pytest.mark.parametrize("implementation, engine", [("torch", "autograd"), ("scratch", "autograd"), ("torch", "fused")])
+def test_a_divergence_found_inside_one_big_chunk_replays_with_the_rates_it_ran_with(implementation, engine):
+    """The schedule moves the lr inside the chunk; the replay must start from the chunk's own
+    rate, or it retraces a different (here: finite) run."""
+    optimizer = {"algorithm": "mbgd", "lr": 3.0, "batch_size": 1, "epochs": 30, "schedule": "exponential", "gamma": 0.01}
+    if engine == "autograd":
+        optimizer["implementation"] = implementation
+    cfg = RunConfig.model_validate({"optimizer": optimizer, "engine": engine, "data": {"samples": 100, "val_fraction": 0}})
+
+    def run_with(chunk: int):
+        trainer = Trainer(cfg, chunk_seconds=1e9)
+        trainer.begin()
+        trainer._chunk = chunk  # the whole run in one chunk, or one step a chunk
+        while trainer.advance():
+            trainer._chunk = chunk
+        return trainer.finish()
+
+    whole, stepwise = run_with(10_000), run_with(1)
+    assert whole.state is stepwise.state is RunState.DIVERGED
+    assert (whole.steps, whole.weights, whole.bias, whole.lr) == (stepwise.steps, stepwise.weights, stepwise.bias, stepwise.lr)
+    assert "(lr 3)" in whole.message
+
+
+def test_an_optimizer_state_that_overflows_is_a_divergence():
+    """AdaGrad's Σg² can overflow while the loss and the parameters are still finite."""
+    cfg = RunConfig.model_validate({"optimizer": {"algorithm": "adagrad", "batch_size": "full", "epochs": 200},
+                                    "data": {"samples": 100, "true_bias": 1e18, "val_fraction": 0}})
+    events = []
+    summary = Trainer(cfg, sink=events.append).run()
+    assert summary.state is RunState.DIVERGED and "optimizer's state stopped being finite" in summary.message
+    assert all_finite(events)

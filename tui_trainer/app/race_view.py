@@ -30,7 +30,7 @@ class RaceView:
             case RaceStarted():
                 self.names = list(event.names)
                 self.runs = [RunView() for _ in event.names]
-                self.reach = [Reach(event.optimal_loss) for _ in event.names]
+                self.reach = [Reach(event.optimal_loss, event.loss_scale) for _ in event.names]
                 self.optimal_loss = event.optimal_loss
             case StateChanged():
                 self.state, self.message = event.state, event.message

@@ -17,7 +17,9 @@ from torch.nn import functional as F
 
 from .config import Engine, Experiments, Implementation, OptimizerConfig, Rule
 
-BLOCK_ROWS = 1 << 17  # rows of a big batch processed together (measured best for autograd)
+# rows of a big batch processed together, by both engines alike (so their sums agree);
+# measured best for autograd, and within a few percent of best for fused
+BLOCK_ROWS = 1 << 17
 
 # torch.optim's names for its state, and the names we show (shared with the scratch rules)
 _TORCH_STATE_NAMES = {
@@ -110,14 +112,15 @@ class Stepper:
         return torch.cat([p.detach().reshape(-1) for p in self.params])
 
     def capture(self) -> Any:
-        """Everything needed to come back to this exact point: parameters, gradients, state."""
+        """Everything needed to come back to this exact point: parameters, gradients, state, lr."""
         with torch.no_grad():
             params = [p.detach().clone() for p in self.params]
             grads = [None if p.grad is None else p.grad.clone() for p in self.params]
-        return params, grads, self._capture_state()
+        return params, grads, self._capture_state(), self.lr
 
     def restore(self, saved: Any) -> None:
-        params, grads, state = saved
+        params, grads, state, lr = saved
+        self.lr = lr  # a schedule may have moved it inside the chunk being undone
         with torch.no_grad():
             for param, value, grad in zip(self.params, params, grads):
                 param.copy_(value)
@@ -128,6 +131,10 @@ class Stepper:
                 else:
                     param.grad = grad.clone()
         self._restore_state(state)
+
+    def state_tensors(self) -> list[torch.Tensor]:
+        """Every tensor of the optimizer's state (checked for finiteness with the parameters)."""
+        return [tensor for tensors in self.state().values() for tensor in tensors]
 
     def _capture_state(self) -> Any:
         raise NotImplementedError

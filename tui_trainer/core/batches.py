@@ -39,7 +39,6 @@ class Batches:
         self._epoch = -1
         self._order: torch.Tensor | None = None
         self._epoch_x, self._epoch_y = x, y
-        self._pinned: torch.Tensor | None = None  # kept alive until its copy to the GPU is done
 
     def epoch(self, epoch: int) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor]:
         """(row order on the device, x, y) of an epoch: x and y are already in that order when
@@ -48,9 +47,8 @@ class Batches:
             return None, self.x, self.y
         if epoch != self._epoch:
             order = epoch_permutation(self.rows, self.seed, epoch)
-            if self.x.device.type == "cuda":  # an asynchronous copy: no host sync
-                self._pinned = order.pin_memory()
-                order = self._pinned.to(self.x.device, non_blocking=True)
+            if self.x.device.type == "cuda":  # an asynchronous copy from pinned memory: no host sync
+                order = order.pin_memory().to(self.x.device, non_blocking=True)
             else:
                 order = order.to(self.x.device)
             self._order = order

@@ -171,7 +171,13 @@ UnitInterval = Annotated[float, BeforeValidator(_number), AfterValidator(_unit_i
 Positive = Annotated[float, BeforeValidator(_number), AfterValidator(_positive)]
 NonNegative = Annotated[float, BeforeValidator(_number), AfterValidator(_non_negative)]
 Fraction = Annotated[float, BeforeValidator(_number), AfterValidator(_fraction)]
-Seed = Annotated[int, BeforeValidator(_whole), AfterValidator(_at_least(0))]
+def _seed(value: int) -> int:
+    if not 0 <= value < 2**63:  # what torch's generators take
+        raise ValueError(f"must be a whole number from 0 to 2^63 - 1, got {value}")
+    return value
+
+
+Seed = Annotated[int, BeforeValidator(_whole), AfterValidator(_seed)]
 Batch = Annotated[BatchSize, BeforeValidator(_batch_size)]
 
 

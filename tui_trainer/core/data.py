@@ -15,6 +15,8 @@ import numpy as np
 from .config import DataConfig
 from .errors import DataError
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # training runs in float32
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -92,6 +94,9 @@ def _synthetic(config: DataConfig) -> tuple[np.ndarray, np.ndarray, list[float]]
     x = rng.standard_normal((config.samples, config.dims))
     noise = rng.standard_normal((config.samples, 1)) * config.noise
     y = x @ np.asarray(weights).reshape(-1, 1) + config.true_bias + noise
+    if not np.all(np.abs(y) <= FLOAT32_MAX):
+        raise DataError("the synthetic targets are too large to train on (float32 holds up to about 3.4e38): "
+                        "choose a smaller noise, true bias or true weights")
     return x, y, weights
 
 
@@ -206,4 +211,6 @@ def _cell(name: str, row: int, column: str, text: str) -> float:
         ) from None
     if not math.isfinite(value):
         raise DataError(f"{where}: {text!r} is not a finite number")
+    if abs(value) > FLOAT32_MAX:
+        raise DataError(f"{where}: {text!r} is too large to train on (float32 holds up to about 3.4e38)")
     return value

@@ -155,7 +155,8 @@ class StateChanged:
 @dataclass(slots=True)
 class RunSummary:
     algorithm: str
-    implementation: str
+    implementation: str  # torch or scratch: the autograd engine's update (fused has its own)
+    engine: str
     device: str
     state: RunState
     steps: int

@@ -17,8 +17,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from .algorithms import ScratchStepper, Stepper, has_fused_kernels
-from .config import OptimizerConfig, Rule
+from .algorithms import BLOCK_ROWS, ScratchStepper, Stepper, has_fused_kernels
+from .config import OptimizerConfig
 
 
 class FusedStepper(Stepper):
@@ -117,7 +117,7 @@ class FusedStepper(Stepper):
     def _update_adagrad(self) -> None:
         sum_sq = self.buffers["sum_sq"]
         if self._kernels:
-            self._step_count.fill_(self.t)
+            self._step_count.add_(1)  # on the device: a graph replay advances it too
             torch._fused_adagrad_(
                 [self.theta], [self.grad], [sum_sq], [self._step_count],
                 lr=self._lr, lr_decay=0.0, weight_decay=self.weight_decay, eps=self.config.eps, maximize=False,
@@ -137,7 +137,7 @@ class FusedStepper(Stepper):
         beta1, beta2 = self.config.beta1, self.config.beta2
         m, v = self.buffers["m"], self.buffers["v"]
         if self._kernels:
-            self._step_count.fill_(self.t)
+            self._step_count.add_(1)  # on the device: a graph replay advances it too
             torch._fused_adam_(
                 [self.theta], [self.grad], [m], [v], [], [self._step_count],
                 lr=self._lr, beta1=beta1, beta2=beta2, weight_decay=self.weight_decay, eps=self.config.eps,
@@ -162,19 +162,17 @@ class FusedStepper(Stepper):
         buffers, self.t = state
         for name, buffer in buffers.items():
             self.buffers[name].copy_(buffer)
-
-
-BLOCK_ROWS = 1 << 16  # rows of a big batch per pass (measured best: about an L2 cache's worth)
+        self._step_count.fill_(self.t)
 
 
 class GraphedSteps:
     """`count` fused steps recorded once in a CUDA graph; `run` replays them in one launch.
 
-    Everything a step reads that changes between replays lives in a static device tensor: the
-    batch indices (copied in before each replay), the learning rate and the step count (Adam's
-    bias correction), which the graph advances itself. Nothing in a replay talks to the host.
-    Without `capture` (no CUDA) the same recorded steps simply run eagerly: that is how the CPU
-    tests check this arithmetic.
+    The graph records FusedStepper.step itself, so a replay does exactly the eager engine's
+    arithmetic. What changes between replays lives on the device: the batch indices (copied in
+    before each replay) and the step count the fused kernels read, which each step advances. The
+    learning rate is recorded as a number, so a new rate means recording again (rare: a typed
+    rate, or a schedule's new epoch). Without `capture` (no CUDA) the steps simply run eagerly.
     """
 
     def __init__(
@@ -187,80 +185,48 @@ class GraphedSteps:
         self.losses = torch.zeros(count, dtype=x.dtype, device=device)
         # θ after each step, when the run tracks its path
         self.path = torch.zeros((count, len(stepper.theta)), dtype=x.dtype, device=device) if track_path else None
-        self.lr = torch.full((), stepper.lr, dtype=x.dtype, device=device)
-        self.t = torch.full((), float(stepper.t), dtype=torch.float64, device=device)
-        self.graph = None
-        if capture:
-            self._capture(device)
+        self.capture = capture
+        self.graph: torch.cuda.CUDAGraph | None = None
+        self.recorded_lr: float | None = None
 
-    def _capture(self, device: torch.device) -> None:
-        saved = self.stepper.capture()
-        stream = torch.cuda.Stream(device)
-        stream.wait_stream(torch.cuda.current_stream(device))
-        with torch.cuda.stream(stream):  # warm-up outside capture, as CUDA graphs require
-            for _ in range(2):
-                self._record()
-        torch.cuda.current_stream(device).wait_stream(stream)
-        self.graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(self.graph):
-            self._record()
-        self.stepper.restore(saved)  # the warm-up steps must not count
+    def _record_graph(self) -> None:
+        device, stepper = self.x.device, self.stepper
+        saved = stepper.capture()
+        with torch.cuda.device(device):  # the capture stream must be on the tensors' own GPU
+            stream = torch.cuda.Stream(device)
+            stream.wait_stream(torch.cuda.current_stream(device))
+            with torch.cuda.stream(stream):  # warm-up outside capture, as CUDA graphs require
+                for _ in range(2):
+                    self._steps()
+            torch.cuda.current_stream(device).wait_stream(stream)
+            self.graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(self.graph):
+                self._steps()
+        stepper.restore(saved)  # the warm-up steps must not count
+        self.recorded_lr = stepper.lr
 
-    def _record(self) -> None:
+    def _steps(self) -> None:
         for i in range(self.count):
             if self.indices is None:
                 x, y = self.x, self.y
             else:
                 x, y = self.x.index_select(0, self.indices[i]), self.y.index_select(0, self.indices[i])
-            self.losses[i].copy_(self._step(x, y))
+            self.losses[i].copy_(self.stepper.step(x, y))
             if self.path is not None:
                 self.path[i].copy_(self.stepper.theta)
 
-    def _step(self, a: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """FusedStepper.step with device-side lr and step count (no Python numbers that change)."""
-        s = self.stepper
-        loss = s.gradient(a, y)
-        self.t.add_(1)
-        grad = s.grad if not s.config.weight_decay else s.grad.add(s.theta, alpha=s.config.weight_decay)
-        lr = self.lr
-        match s.config.rule:
-            case Rule.PLAIN:
-                s.theta.sub_(grad * lr)
-            case Rule.MOMENTUM:
-                velocity = s.buffers["velocity"]
-                velocity.mul_(s.config.momentum).add_(grad)
-                s.theta.sub_(velocity * lr)
-            case Rule.ADAGRAD:
-                sum_sq = s.buffers["sum_sq"]
-                sum_sq.addcmul_(grad, grad, value=1)
-                s.theta.sub_(grad / sum_sq.sqrt().add_(s.config.eps) * lr)
-            case Rule.RMSPROP:
-                mean_sq = s.buffers["mean_sq"]
-                mean_sq.mul_(s.config.alpha).addcmul_(grad, grad, value=1 - s.config.alpha)
-                s.theta.sub_(grad / mean_sq.sqrt().add_(s.config.eps) * lr)
-            case Rule.ADAM:
-                beta1, beta2 = s.config.beta1, s.config.beta2
-                m, v = s.buffers["m"], s.buffers["v"]
-                m.lerp_(grad, 1 - beta1)
-                v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                correction1 = 1 - torch.pow(beta1, self.t)
-                correction2 = (1 - torch.pow(beta2, self.t)).sqrt()
-                denom = (v.sqrt() / correction2.to(v.dtype)).add_(s.config.eps)
-                s.theta.sub_(m / denom * (lr / correction1.to(v.dtype)))
-        return loss
-
     def run(self, indices: torch.Tensor | None) -> torch.Tensor:
-        """Replay `count` steps on these (count, batch) row indices; their losses, on the device."""
+        """`count` steps on these (count, batch) row indices; their losses, on the device."""
         if self.indices is not None:
             self.indices.copy_(indices, non_blocking=True)
-        # fill_ with a Python number queues a kernel: no host sync
-        self.lr.fill_(self.stepper.lr)
-        self.t.fill_(float(self.stepper.t))  # eager steps or a rollback may have moved it
-        if self.stepper.t == 0:
-            self.stepper.show_gradients()
-        if self.graph is not None:
-            self.graph.replay()
-        else:
-            self._record()
-        self.stepper.t += self.count
+        if not self.capture:
+            self._steps()
+            return self.losses.clone()
+        stepper = self.stepper
+        if self.graph is None or stepper.lr != self.recorded_lr:
+            self._record_graph()
+        self.graph.replay()
+        stepper.t += self.count  # the Python side of the steps the graph took
+        if stepper.model.weight.grad is None:
+            stepper.show_gradients()
         return self.losses.clone()

@@ -39,8 +39,9 @@ def entry(trainer, before: Before, step: int, reported_loss: float) -> LedgerEnt
     x, y = trainer.batches.batch(step)
     stepper, config = trainer.stepper, trainer.config
     d = trainer.dataset.dims
-    theta = torch.tensor(before.theta, dtype=torch.float64, device=x.device)
-    xs, ys = x[:, :d].double(), y.reshape(-1).double()
+    where = torch.device("cpu") if x.device.type == "mps" else x.device  # MPS has no float64
+    theta = torch.tensor(before.theta, dtype=torch.float64, device=where)
+    xs, ys = x.to(where).double(), y.to(where).reshape(-1).double()
     prediction = xs @ theta[:d] + theta[d]
     residual = prediction - ys
     rows = len(ys)
@@ -53,7 +54,7 @@ def entry(trainer, before: Before, step: int, reported_loss: float) -> LedgerEnt
         ParameterUpdate(names[i], before.theta[i], hand[i], used[i], lines[i], after[i]) for i in range(d + 1)
     ]
     shown = [
-        BatchRow(row[:d], target, p, r)
+        BatchRow(row, target, p, r)
         for row, target, p, r in zip(
             xs[:SHOWN_ROWS].tolist(), ys[:SHOWN_ROWS].tolist(), prediction[:SHOWN_ROWS].tolist(), residual[:SHOWN_ROWS].tolist()
         )

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from pydantic import ValidationError
+
 from .config import RunConfig, with_optimizer
 from .control import RunControl
 from .data import load_dataset
@@ -17,6 +19,7 @@ from .errors import ConfigError
 from .events import Event, RunState, RunSummary, StateChanged
 from .race_events import EntryEvent, EntryResult, RaceEntry, RaceFinished, RaceResult, RaceStarted, Reach
 from .trainer import Trainer, single_thread_when
+from .validation import explain
 
 class Race:
     def __init__(
@@ -36,7 +39,7 @@ class Race:
         dataset = load_dataset(base.data)
         self.trainers = [
             Trainer(
-                with_optimizer(base, entry.optimizer),
+                _entry_config(base, entry),
                 dataset=dataset,
                 sink=self._entry_sink(index),
                 chunk_seconds=chunk_seconds / len(entries),  # one round of all entries ≈ one chunk
@@ -46,7 +49,7 @@ class Race:
         ]
         self.optimum = self.trainers[0].optimum
         self.data = dataset.description
-        self.reach = [Reach(self.optimum.loss) for _ in entries]
+        self.reach = [Reach(self.optimum.loss, self.optimum.power) for _ in entries]
         self.state = RunState.IDLE
 
     def _entry_sink(self, index: int) -> Callable[[Event], None]:
@@ -57,31 +60,43 @@ class Race:
         return sink
 
     def run(self) -> RaceResult:
-        self.sink(RaceStarted([e.name for e in self.entries], [e.optimizer.algorithm.value for e in self.entries], self.optimum.loss))
-        small = all(trainer.small_steps for trainer in self.trainers)
-        with single_thread_when(small):
-            for trainer in self.trainers:
-                trainer.begin()
-            live = list(self.trainers)
-            while live:
-                granted = self.control.permit(1 << 30)
-                if granted == 0:
-                    if self.control.stopped:
-                        for trainer in live:
-                            trainer.control.stop()
-                            trainer.advance()  # notes the stop: STOPPED
-                        break
-                    self._set_state(RunState.PAUSED)
-                    self.control.wait()
-                    continue
-                self._set_state(RunState.PAUSED if self.control.paused else RunState.RUNNING)
-                limit = granted if self.control.paused else None  # single steps: one each
-                live = [trainer for trainer in live if trainer.advance(limit)]
-            summaries = [trainer.finish() for trainer in self.trainers]
+        names, algorithms = [e.name for e in self.entries], [e.optimizer.algorithm.value for e in self.entries]
+        self.sink(RaceStarted(names, algorithms, self.optimum.loss, self.optimum.power))
+        for trainer in self.trainers:
+            trainer.begin()
+        live = list(self.trainers)
+        while live:
+            granted = self.control.permit(1 << 30)
+            if granted == 0:
+                if self.control.stopped:
+                    for trainer in live:
+                        trainer.control.stop()
+                        trainer.advance()  # notes the stop: STOPPED
+                    break
+                self._set_state(RunState.PAUSED)
+                self.control.wait()
+                continue
+            self._set_state(RunState.PAUSED if self.control.paused else RunState.RUNNING)
+            # single steps while paused: exactly the steps granted, each; else a chunk each
+            live = [t for t in live if self._advance(t, granted if self.control.paused else None)]
+        summaries = [trainer.finish() for trainer in self.trainers]
         result = self._result(summaries)
         self._set_state(RunState.STOPPED if result.interrupted else RunState.DONE)
         self.sink(RaceFinished(result))
         return result
+
+    @staticmethod
+    def _advance(trainer: Trainer, steps: int | None) -> bool:
+        """A chunk of `trainer` (or exactly `steps` steps); False once it has ended. Each entry
+        runs with the thread count `train` would give it, so its numbers are `train`'s."""
+        with single_thread_when(trainer.small_steps):
+            if steps is None:
+                return trainer.advance()
+            goal = trainer.step + steps
+            while trainer.step < goal:
+                if not trainer.advance(goal - trainer.step):
+                    return False
+            return True
 
     def _set_state(self, state: RunState) -> None:
         if state is not self.state:
@@ -115,3 +130,11 @@ class Race:
                 )
             )
         return result
+
+
+def _entry_config(base: RunConfig, entry: RaceEntry) -> RunConfig:
+    """The run of one entry; an entry at odds with the shared settings is a clear error."""
+    try:
+        return with_optimizer(base, entry.optimizer)
+    except ValidationError as error:
+        raise ConfigError(f"entry {entry.name!r}: " + "; ".join(explain(error, model=RunConfig))) from None

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .config import OptimizerConfig
 
 NEAR_OPTIMAL = 0.01  # "reached the optimum": a whole-set loss within 1% of the optimal loss
+FLOAT32_RESOLUTION = 1e-6
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,10 @@ class Reach:
     Fed the run's events; its whole-set losses come from ParameterPath (exact, not a noisy batch).
     """
 
-    def __init__(self, optimal_loss: float) -> None:
-        self.target = optimal_loss * (1 + NEAR_OPTIMAL)
+    def __init__(self, optimal_loss: float, scale: float = 0.0) -> None:
+        # within 1% of the optimum, or of float32's resolution at the data's scale (mean y²),
+        # whichever is wider: a noiseless problem's optimum of 1e-14 is out of float32's reach
+        self.target = optimal_loss + max(NEAR_OPTIMAL * optimal_loss, FLOAT32_RESOLUTION * scale)
         self.step: int | None = None
         self.seconds: float | None = None
         self._elapsed: dict[int, float] = {}  # step -> seconds, for the last losses reported
@@ -103,6 +106,7 @@ class RaceStarted:
     names: list[str]
     algorithms: list[str]
     optimal_loss: float
+    loss_scale: float  # mean y², the loss of predicting 0: where float32's resolution lies
 
 
 @dataclass

@@ -30,9 +30,11 @@ class Optimum:
         return np.array([*self.weights, self.bias])
 
     def losses(self, points: np.ndarray) -> np.ndarray:
-        """MSE on the fitted rows at each row of `points` (θ = [w..., b]), exactly, in float64."""
-        points = np.asarray(points, dtype=np.float64)
-        return np.einsum("ij,jk,ik->i", points, self.gram, points) - 2 * points @ self.moment + self.power
+        """MSE on the fitted rows at each row of `points` (θ = [w..., b]), in float64, as
+        L* + ΔᵀGΔ with Δ = θ - θ*: never below L*, and free of the cancellation that expanding
+        θᵀGθ - 2cᵀθ + s suffers near the optimum."""
+        delta = np.asarray(points, dtype=np.float64) - self.theta
+        return self.loss + np.einsum("ij,jk,ik->i", delta, self.gram, delta)
 
 
 def gram(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:

@@ -2,7 +2,7 @@
 
 The scheduler drives a one-parameter holder optimizer rather than the run's own, so every
 implementation and engine (torch.optim, scratch, fused) follows the very same sequence of
-learning rates, and a live change of the learning rate is simply where the schedule goes on from.
+learning rates. A learning rate typed while the run goes ends the schedule (Trainer.advance).
 """
 
 from __future__ import annotations
@@ -43,17 +43,13 @@ class LrSchedule:
         self._scheduler.step()
         return self.lr
 
-    def set_lr(self, lr: float) -> None:
-        """A person changed the learning rate: the schedule goes on from there."""
-        self._holder.param_groups[0]["lr"] = lr
-
     def capture(self) -> Any:
         return copy.deepcopy(self._scheduler.state_dict()), self.lr
 
     def restore(self, saved: Any) -> None:
         state, lr = saved
         self._scheduler.load_state_dict(copy.deepcopy(state))
-        self.set_lr(lr)
+        self._holder.param_groups[0]["lr"] = lr
 
 
 def build_schedule(config: OptimizerConfig) -> LrSchedule | None:

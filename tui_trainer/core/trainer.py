@@ -51,7 +51,9 @@ BIG_BATCH = 1 << 20
 GRAPH_STEPS = 100  # fused steps per CUDA graph launch
 MIN_GRAPH_STEPS = 8
 QUADRATIC_DIMS = 64  # up to this many features, RunStarted carries the loss's quadratic form
-THIN_AFTER = 1024  # a thinning path keeps this many points per doubling of the steps
+# a thinning path keeps every step up to THIN_AFTER, then every 2nd up to twice that, every 4th
+# up to four times that...: about THIN_AFTER/2 points per doubling of the steps
+THIN_AFTER = 1024
 
 
 @dataclass
@@ -126,6 +128,7 @@ class Trainer:
         self._epoch_loss_sum = 0.0  # batch losses of the current epoch, weighted by batch rows
         self._epoch_rows = 0
         self._chunk = 1  # steps in the next chunk, adapted to chunk_seconds
+        self.last_loss: float | None = None  # the loss of the last step reported
 
     def _make_graph(self, capture: bool) -> GraphedSteps | None:
         if self.config.engine is not Engine.FUSED:
@@ -174,15 +177,15 @@ class Trainer:
         if not self.control.paused:
             self._set_state(RunState.RUNNING)
         new_lr = self.control.take_lr()
-        if new_lr is not None:
+        if new_lr is not None:  # the person took the wheel: the rate stays as typed
             self.stepper.lr = new_lr
-            if self.schedule is not None:
-                self.schedule.set_lr(new_lr)
+            self.schedule = None
         started = self._chunk_started = time.perf_counter()
-        if not (self._run_chunk_with_ledger(granted) if self.control.ledger else self._run_chunk(granted)):
-            return False  # diverged
+        going = self._run_chunk_with_ledger(granted) if self.control.ledger else self._run_chunk(granted)
         spent = time.perf_counter() - started
         self.active_seconds += spent
+        if not going:
+            return False  # diverged
         self._chunk = self._next_chunk_size(self._chunk, granted, spent)
         self.sink(self.snapshot())  # one per chunk: cheap next to the chunk itself
         return True
@@ -209,10 +212,11 @@ class Trainer:
         saved = self.stepper.capture(), self.schedule.capture() if self.schedule else None
         fast = self._steps(first, count)
         path = fast.path.reshape(-1) if fast.path is not None else fast.losses[:0]
-        values = torch.cat([fast.losses, fast.val_losses, self._flat_params(), path]).tolist()  # one sync
+        state = [t.reshape(-1).to(self.x.dtype) for t in self.stepper.state_tensors()]  # an overflowing Σg² too
+        values = torch.cat([fast.losses, fast.val_losses, self._flat_params(), path, *state]).tolist()  # one sync
         if all(map(math.isfinite, values)):
             vals, width = count + len(fast.val_losses), self.dataset.dims + 1
-            path_values = values[vals + width :]  # after the losses and the final parameters
+            path_values = values[vals + width : vals + width + len(path)]  # after the losses and the parameters
             points = [path_values[i : i + width] for i in range(0, len(path_values), width)]
             steps = fast.path_steps if fast.path_steps is not None else list(range(first + 1, first + 1 + len(points)))
             self._report(_Chunk(first, values[:count], fast.lrs, fast.times, values[count:vals], points, steps))
@@ -224,6 +228,8 @@ class Trainer:
             self.schedule.restore(saved[1])
         chunk, failure = self._replay(first, count)
         self._report(chunk)
+        if failure is None:  # step by step it stayed finite: a normal chunk after all
+            return True
         self._set_state(RunState.DIVERGED, failure)
         self.sink(self.snapshot())
         return False
@@ -331,7 +337,7 @@ class Trainer:
             done += graph.count
         return done
 
-    def _replay(self, first: int, count: int) -> tuple[_Chunk, str]:
+    def _replay(self, first: int, count: int) -> tuple[_Chunk, str | None]:
         """Step once at a time from `first`, keeping the last parameters that were finite."""
         self.step = first
         chunk = _Chunk(first, [], [], [], [], [], [])
@@ -341,11 +347,16 @@ class Trainer:
             loss = self.stepper.step(*self.batches.batch(s)).item()
             val = self._val_loss().item() if self.dataset.n_val and (s + 1) % self.steps_per_epoch == 0 else 0.0
             params_finite = all(map(math.isfinite, self._flat_params().tolist()))
-            if not (math.isfinite(loss) and math.isfinite(val) and params_finite):
+            state = self.stepper.state_tensors()
+            state_finite = all(bool(torch.isfinite(t).all()) for t in state)
+            if not (math.isfinite(loss) and math.isfinite(val) and params_finite and state_finite):
                 self.stepper.restore(before)
-                what = "loss" if not math.isfinite(loss) else "parameters" if not params_finite else "validation loss"
+                what = (
+                    "loss" if not math.isfinite(loss) else "parameters" if not params_finite
+                    else "optimizer's state" if not state_finite else "validation loss"
+                )
                 return chunk, (
-                    f"the {what} stopped being finite at step {s + 1} (lr {self.stepper.lr:g}); "
+                    f"the {what} stopped being finite at step {s + 1} (lr {lr:g}); "
                     f"kept the parameters of step {s}. Try a smaller learning rate."
                 )
             chunk.losses.append(loss)
@@ -360,7 +371,7 @@ class Trainer:
                 if self.schedule is not None:
                     self.stepper.lr = self.schedule.next_epoch()
             self.step = s + 1
-        return chunk, "the run diverged"  # not reached: the chunk was non-finite somewhere
+        return chunk, None
 
     def _report(self, chunk: _Chunk) -> None:
         """Tell observers about a chunk: its steps' losses, then the epochs it completed."""
@@ -370,6 +381,7 @@ class Trainer:
         base, start = self.active_seconds, self._chunk_started
         elapsed = [base + t - start for t in chunk.times]
         first, end, per_epoch = chunk.first, chunk.first + count, self.steps_per_epoch
+        self.last_loss = chunk.losses[-1]
         self.sink(StepLosses(first + 1, (end - 1) // per_epoch + 1, chunk.losses, chunk.lrs, elapsed))
         if chunk.path:
             losses = self.optimum.losses(np.array(chunk.path)).tolist()
@@ -453,7 +465,7 @@ class Trainer:
             grad_weights=None if grads[0] is None else grads[0].reshape(-1).tolist(),
             grad_bias=None if grads[1] is None else grads[1].item(),
             state=state,
-            loss=None if last is None else _finite_or_none(last.detach().item()),
+            loss=self.last_loss,
             grad_fn=_grad_fn_name(last),
             requires_grad={"weight": weight.requires_grad, "bias": bias.requires_grad, "x": self.x.requires_grad, "y": self.y.requires_grad},
             training=self.model.training,
@@ -469,6 +481,7 @@ class Trainer:
         return RunSummary(
             algorithm=self.config.optimizer.algorithm.value,
             implementation=self.config.optimizer.implementation.value,
+            engine=self.config.engine.value,
             device=str(self.device),
             state=self.state,
             steps=self.step,
