@@ -88,11 +88,21 @@ RUN_FLAGS = (
 FLAG_NAMES = {flag.path: flag.name for flag in RUN_FLAGS}
 
 
+OUTPUT_FLAGS = ("--metrics", "--log-every", "--json", "--quiet")
+
+
 class Parser(argparse.ArgumentParser):
-    """argparse, but a mistake is one line on stderr and exit code 2."""
+    """argparse, but a mistake is one line on stderr and exit code 2, with a hint when we can."""
 
     def error(self, message: str) -> NoReturn:
         fail(f"{message} (see {self.prog} --help)")
+
+
+def _misplaced_output_flag(argv: list[str]) -> str | None:
+    """Output flags belong to a command: `tui-trainer --json` alone is a slip worth naming."""
+    if any(arg in ("train", "race") for arg in argv):
+        return None
+    return next((arg for arg in argv if arg.split("=")[0] in OUTPUT_FLAGS), None)
 
 
 def fail(message: str) -> NoReturn:
@@ -109,11 +119,14 @@ def add_run_flags(parser: argparse.ArgumentParser, shared_only: bool = False) ->
         ),
         "": parser.add_argument_group("run"),
         "data": parser.add_argument_group("data"),
-        "experiments": parser.add_argument_group("experiments from the seed notes (autograd engine)"),
     }
+    if not shared_only:
+        groups["experiments"] = parser.add_argument_group("experiments from the seed notes (autograd engine)")
     for flag in RUN_FLAGS:
         if shared_only and flag.path.startswith("optimizer.") and flag.path not in RACE_SHARED:
             continue
+        if shared_only and flag.path.startswith("experiments."):
+            continue  # experiments are for a single run: its Learn view and its ledger
         group = groups[flag.path.rpartition(".")[0]]
         # SUPPRESS: an absent flag stays absent, so the settings' own defaults apply
         if flag.boolean:
@@ -186,7 +199,14 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv:  # nothing to parse or check: open the app before loading the settings models
         return _open_app(None)
-    args = build_parser().parse_args(argv)
+    misplaced = _misplaced_output_flag(argv)
+    if misplaced:
+        fail(f"{misplaced.split('=')[0]} goes with a command: tui-trainer train {misplaced.split('=')[0]} ... (or race)")
+    args, leftovers = build_parser().parse_known_args(argv)
+    if leftovers:
+        command = f"tui-trainer {args.command}" if args.command else "tui-trainer"
+        hint = "; an entry takes its own settings, e.g. --entries adam:lr=0.1" if args.command == "race" else ""
+        fail(f"unrecognized arguments: {' '.join(leftovers)}{hint} (see {command} --help)")
     config = config_from_args(args)
     if args.command == "train":
         from .headless import train

@@ -27,9 +27,8 @@ class MetricsWriter:
     def __call__(self, event: Event) -> None:
         if isinstance(event, EpochsEnded):
             self._flush(event)
-            return
-        self._flush(None)
-        if isinstance(event, StepLosses):
+        elif isinstance(event, StepLosses):
+            self._flush(None)  # the last steps had no epoch end
             self._queue(event)
         elif isinstance(event, RunStarted):
             self.steps_per_epoch = event.steps_per_epoch

@@ -57,6 +57,9 @@ def test_metrics_name_the_entry_on_every_line(capsys, tmp_path):
     assert [line["step"] for line in by_entry["bgd:epochs=5"]] == [1, 2, 3, 4, 5]
     assert [line["step"] for line in by_entry["sgd:epochs=1"]] == list(range(1, 81))
     assert len(lines) == 85
+    # every epoch's end carries the epoch's losses, in a race as in train
+    assert [line["step"] for line in by_entry["bgd:epochs=5"] if "train_loss" in line] == [1, 2, 3, 4, 5]
+    assert [line["step"] for line in by_entry["sgd:epochs=1"] if "val_loss" in line] == [80]
 
 
 def test_an_entry_that_diverges_is_reported_and_the_race_still_succeeds(capsys):
@@ -76,7 +79,10 @@ def test_exit_3_when_every_entry_diverges(capsys):
     "flags, expected",
     [
         (["--entries", "adam:lr=x"], "entry 'adam:lr=x': lr: must be a number, got 'x'"),
-        (["--entries", "bgd", "--lr", "0.1"], "unrecognized arguments: --lr 0.1"),
+        (["--entries", "bgd", "--lr", "0.1"], "unrecognized arguments: --lr 0.1; an entry takes its own settings"),
+        (["--entries", "adam:implementation=scratch", "--engine", "fused"], "entry 'adam:implementation=scratch': implementation scratch needs engine autograd"),
+        (["--entries", "adam:algorithm=sgd"], "the algorithm comes first"),
+        (["--entries", "bgd", "--forget-zero-grad"], "unrecognized arguments: --forget-zero-grad"),
         (["--entries", "bgd", "--epochs", "0"], "--epochs: must be a whole number >= 1"),
         (["--entries", "bgd", "--data", "nope.csv"], "nope.csv: no such file"),
         ([], "the following arguments are required: --entries"),

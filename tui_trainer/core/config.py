@@ -121,15 +121,22 @@ def _finite(value: float) -> float:
     return value
 
 
+LARGEST = 1e30  # rates and scales past this make no sense, and past ~3.4e38 float32 cannot hold them
+
+
 def _positive(value: float) -> float:
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"must be a finite number greater than 0, got {value}")
+    if value > LARGEST:
+        raise ValueError(f"must be at most {LARGEST:g}, got {value:g}")
     return value
 
 
 def _non_negative(value: float) -> float:
     if not math.isfinite(value) or value < 0:
         raise ValueError(f"must be a finite number >= 0, got {value}")
+    if value > LARGEST:
+        raise ValueError(f"must be at most {LARGEST:g}, got {value:g}")
     return value
 
 

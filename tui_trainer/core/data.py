@@ -50,7 +50,13 @@ class Dataset:
 def load_dataset(config: DataConfig) -> Dataset:
     """Build the dataset a run trains on, or raise DataError with a message for a person."""
     if config.is_synthetic:
-        x, y, weights = _synthetic(config)
+        try:
+            x, y, weights = _synthetic(config)
+        except MemoryError:
+            raise DataError(
+                f"synthetic data of {config.samples:,} rows × {config.dims:,} features does not fit in memory: "
+                "choose fewer samples or features"
+            ) from None
         names, target = tuple(f"x{i + 1}" for i in range(config.dims)), "y"
         description = f"synthetic: {config.samples} rows, {config.dims} feature(s), noise {config.noise:g}"
         truth = {"true_weights": tuple(weights), "true_bias": config.true_bias}
@@ -135,10 +141,13 @@ class CsvTable:
 def read_csv(path: Path, target: str | None = None, features: list[str] | None = None) -> CsvTable:
     """Read a CSV with a header row. Every problem names the file, and the row and column."""
     name = str(path)
-    if not path.exists():
-        raise DataError(f"{name}: no such file")
-    if path.is_dir():
-        raise DataError(f"{name}: is a folder, not a CSV file")
+    try:
+        if not path.exists():
+            raise DataError(f"{name}: no such file")
+        if path.is_dir():
+            raise DataError(f"{name}: is a folder, not a CSV file")
+    except OSError as error:  # e.g. a name too long for the file system
+        raise DataError(f"{name}: cannot be read ({error.strerror or error})") from None
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.reader(handle))

@@ -44,11 +44,18 @@ def parse_entries(spec: str, shared: dict[str, Any] | None = None) -> list[RaceE
     for part in parts:
         algorithm, *pairs = part.split(":")
         values: dict[str, Any] = {**(shared or {}), "algorithm": algorithm.strip()}
+        given: set[str] = set()
         for pair in pairs:
             key, sep, value = pair.partition("=")
-            if not sep or not key.strip() or not value.strip():
+            key = key.strip().replace("-", "_")
+            if not sep or not key or not value.strip():
                 raise ConfigError(f"entry {part!r}: {pair!r} is not setting=value (e.g. lr=0.1)")
-            values[key.strip().replace("-", "_")] = value.strip()
+            if key == "algorithm":
+                raise ConfigError(f"entry {part!r}: the algorithm comes first, before the first ':'")
+            if key in given:
+                raise ConfigError(f"entry {part!r}: {key} is set twice")
+            given.add(key)
+            values[key] = value.strip()
         try:
             optimizer = OptimizerConfig.model_validate(values)
         except ValidationError as error:

@@ -383,9 +383,6 @@ class Trainer:
         first, end, per_epoch = chunk.first, chunk.first + count, self.steps_per_epoch
         self.last_loss = chunk.losses[-1]
         self.sink(StepLosses(first + 1, (end - 1) // per_epoch + 1, chunk.losses, chunk.lrs, elapsed))
-        if chunk.path:
-            losses = self.optimum.losses(np.array(chunk.path)).tolist()
-            self.sink(ParameterPath(chunk.path_steps, chunk.path, losses))
         if per_epoch == 1:  # full batches: every step is an epoch, its loss the epoch's loss
             ends, train = list(range(first + 1, end + 1)), chunk.losses
         else:
@@ -393,6 +390,9 @@ class Trainer:
         if ends:
             epochs = [step // per_epoch for step in ends]
             self.sink(EpochsEnded(epochs, ends, train, chunk.val_losses if self.dataset.n_val else None))
+        if chunk.path:
+            losses = self.optimum.losses(np.array(chunk.path)).tolist()
+            self.sink(ParameterPath(chunk.path_steps, chunk.path, losses))
 
     def _epoch_means(self, first: int, losses: list[float]) -> tuple[list[int], list[float]]:
         """Steps where epochs ended among these losses, and each epoch's batch-weighted mean loss
