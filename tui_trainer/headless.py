@@ -146,9 +146,6 @@ class _ProgressBar:
         )
         self.tasks: dict[int, object] = {}
 
-    def start(self) -> None:
-        self.progress.start()
-
     def __call__(self, event: Event, task: int = 0, label: str | None = None) -> None:
         if isinstance(event, RunStarted):
             if not self.tasks:
@@ -179,7 +176,7 @@ def race(config: RunConfig, spec: str, shared: dict, *, metrics: str | None, as_
     contest = _build(make)
     if contest is None:
         return EXIT_INTERRUPTED
-    from .core.race_events import EntryEvent, RaceStarted
+    from .core.race_events import EntryEvent
 
     writers, handle = [], None
     if metrics:
@@ -195,8 +192,6 @@ def race(config: RunConfig, spec: str, shared: dict, *, metrics: str | None, as_
                 writers[event.entry](event.event)
             if progress:
                 progress(event.event, task=event.entry, label=contest.entries[event.entry].name)
-        elif isinstance(event, RaceStarted) and progress:
-            progress.start()
 
     contest.sink = sink
     with _interrupts_stop(control):
@@ -210,7 +205,7 @@ def race(config: RunConfig, spec: str, shared: dict, *, metrics: str | None, as_
     if as_json:
         print(json.dumps(result.to_dict(), allow_nan=False))
     else:
-        _print_race(result, contest)
+        _print_race(result)
     if result.interrupted:
         return EXIT_INTERRUPTED
     if all(entry.diverged for entry in result.entries):
@@ -219,17 +214,21 @@ def race(config: RunConfig, spec: str, shared: dict, *, metrics: str | None, as_
     return EXIT_OK
 
 
-def _print_race(result, contest) -> None:
+def _print_race(result) -> None:
     def number(value) -> str:
         return "n/a" if value is None else f"{value:.6g}"
+
+    def reached(entry) -> str:
+        if entry.steps_to_optimal is None:
+            return "never"
+        seconds = "" if entry.seconds_to_optimal is None else f", {entry.seconds_to_optimal:.3g} s"
+        return f"{entry.steps_to_optimal:,} steps{seconds}"
 
     width = max(5, *(len(entry.name) for entry in result.entries))
     lines = [
         f"race on {result.data}; optimal loss {result.optimal_loss:.6g}",
         f"{'entry':<{width}}  {'state':<9} {'steps':>8}  {'final loss':>11}  to within 1% of optimal",
     ]
-    for entry, reach in zip(result.entries, contest.reach):
-        lines.append(
-            f"{entry.name:<{width}}  {entry.state:<9} {entry.steps:>8,}  {number(entry.final_loss):>11}  {reach.describe()}"
-        )
+    for entry in result.entries:
+        lines.append(f"{entry.name:<{width}}  {entry.state:<9} {entry.steps:>8,}  {number(entry.final_loss):>11}  {reached(entry)}")
     print("\n".join(lines))

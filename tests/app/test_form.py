@@ -14,6 +14,7 @@ def test_a_config_survives_the_round_trip_through_the_form():
         {"engine": "fused", "optimizer": {"algorithm": "rmsprop"}},
         {"optimizer": {"algorithm": "sgd", "schedule": "step", "step_every": 2, "gamma": 0.3}},
         {"optimizer": {"schedule": "warmup"}},
+        {"data": {"standardize": True}},
     ):
         config = RunConfig.model_validate(settings)
         rebuilt, problems = build_config(values_from_config(config))

@@ -27,6 +27,8 @@ def test_broken_files_are_reported_by_name_and_skipped(tmp_path):
     (tmp_path / "unknown.toml").write_text('name = "unknown"\nprimary = "#000000"\nsparkle = true\n')
     (tmp_path / "nameless.toml").write_text('primary = "#000000"\n')
     (tmp_path / "Bad Name.toml").write_text('name = "Bad Name"\nprimary = "#000000"\n')
+    (tmp_path / "variable.toml").write_text('name = "variable"\nprimary = "#000000"\n[variables]\nborder-blurred = "grey-ish"\n')
+    (tmp_path / "style.toml").write_text('name = "style"\nprimary = "#000000"\n[variables]\ninput-cursor-text-style = "loud"\n')
     themes, problems = load_themes([tmp_path])
     assert [loaded.theme.name for loaded in themes] == ["good"]
     text = "\n".join(problems)
@@ -35,7 +37,9 @@ def test_broken_files_are_reported_by_name_and_skipped(tmp_path):
     assert "theme unknown.toml: sparkle: is not a setting" in text
     assert "theme nameless.toml: name: Field required" in text
     assert "theme Bad Name.toml: name: String should match pattern" in text
-    assert len(problems) == 5
+    assert "theme variable.toml: variables: border-blurred: 'grey-ish' is not a colour" in text
+    assert "theme style.toml: variables: input-cursor-text-style: 'loud' is not a text style" in text
+    assert len(problems) == 7
 
 
 def test_a_later_folder_overrides_a_theme_of_the_same_name(tmp_path):

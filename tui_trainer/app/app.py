@@ -7,6 +7,7 @@ fast training goes.
 
 from __future__ import annotations
 
+import math
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 REFRESH_SECONDS = 1 / 30  # the screen shows new numbers at most this often
 CHART_SECONDS = 1 / 20  # the chart, the costliest widget, is redrawn at most this often
 DEFAULT_THEME = "trainer-dark"
+LARGEST = 1e30  # the settings' own bound on rates (core.config.LARGEST; not imported before the first frame)
 
 
 def needs_panels(action: Callable) -> Callable:
@@ -86,7 +88,6 @@ class TrainerApp(App):
         self.run_id = -1  # the single run the Run tab shows (-1: none)
         self.race_id = -1  # the race the Race tab shows
         self._last_id = 0  # ids of both come from one counter, so a batch belongs to one of them
-        self.device = "starting…"
         self._dirty = self._chart_dirty = False
         self.theme_folders = theme_folders
         self.loaded_themes: list[LoadedTheme] = []
@@ -151,7 +152,8 @@ class TrainerApp(App):
         self.landscape = Landscape(lambda: [(self.view, self.chart.plot.color_text("train", "primary"))], id="landscape")
         self.inspector = Inspector(self.view, id="inspector")
         self.race_panel = RacePanel(self.race_view, id="race")
-        self.learn_panel = LearnPanel(self.lang, id="learn")
+        experiments = self.initial_config.experiments.model_dump() if self.initial_config else None
+        self.learn_panel = LearnPanel(self.lang, experiments, id="learn")
         self.views = TabbedContent(id="views")
         await sidebar.remove_children()
         await main.remove_children()
@@ -198,8 +200,10 @@ class TrainerApp(App):
             self._fail(f"{event.worker.name} failed: {event.worker.error}")
 
     def _send(self, command: p.Command) -> bool:
-        if self.engine is None or not self.engine.alive and self.engine.process.pid is not None:
+        if self.engine is None or (self.engine.process.pid is not None and not self.engine.alive):
             self._start_engine()
+            if not isinstance(command, p.Ledger) and self.panels_ready:  # a new engine starts without it
+                self.engine.send(p.Ledger(self.views.active == "tab-learn"))
         try:
             self.engine.send(command)
             return True
@@ -213,7 +217,6 @@ class TrainerApp(App):
         if batch.run_id == 0:
             for event in batch.events:
                 if isinstance(event, p.DeviceInfo):
-                    self.device = event.device
                     self.status_bar.device = event.device
             self._dirty = True
             return
@@ -225,19 +228,24 @@ class TrainerApp(App):
             view.apply(event)
         self._dirty = self._chart_dirty = True
         if view.state is not before:
-            self._state_changed(before, view)
+            self._sync_controls()
+            self._announce(view, before)
 
     @on(EngineGone)
     def _engine_gone(self, message: EngineGone) -> None:
-        self.engine = None
+        engine, self.engine = self.engine, None
+        if engine is not None:
+            engine.close()  # its pipes, and the process if anything is left of it
         for view in (self.view, self.race_view):
             if view.active:
                 self._fail(message.reason, view)
 
     def _fail(self, reason: str, view=None) -> None:
         view = view or self._target()
+        before = view.state
         view.state, view.message = RunState.ERROR, reason
-        self._state_changed(None, view)
+        self._sync_controls()
+        self._announce(view, before)
         self._dirty = True
 
     def _target(self):
@@ -248,13 +256,23 @@ class TrainerApp(App):
     def in_race_tab(self) -> bool:
         return self.panels_ready and self.views.active == "tab-race"
 
-    def _state_changed(self, before: RunState | None, view=None) -> None:
-        view = view or self._target()
+    @property
+    def running(self) -> bool:
+        """A run or a race is going (the engine runs one thing at a time)."""
+        return self.view.active or self.race_view.active
+
+    def _sync_controls(self) -> None:
+        """The form, the experiment switches and the Pause button follow the run state."""
         if not self.panels_ready:
             return
-        self.form.set_locked(self.view.active or self.race_view.active)
-        target = self._target()
-        self.query_one("#button-pause", Button).label = "Resume" if target.state is RunState.PAUSED else "Pause"
+        self.form.set_locked(self.running)
+        self.learn_panel.set_locked(self.running)
+        self.query_one("#button-pause", Button).label = "Resume" if self._target().state is RunState.PAUSED else "Pause"
+
+    def _announce(self, view, before: RunState | None) -> None:
+        """Tell the person what just happened, once: only on a real change of state."""
+        if not self.panels_ready or view.state is before:
+            return
         if view is self.race_view:
             if view.state is RunState.ERROR:
                 self.notify(view.message, title="Race error", severity="error", timeout=10)
@@ -311,10 +329,17 @@ class TrainerApp(App):
 
     @needs_panels
     def action_start(self) -> None:
-        if self._target().active:
-            self.notify("A run is going: press r to reset it first.", severity="warning")
+        if self._refuse_while_running():
             return
         self._begin(paused=False)
+
+    def _refuse_while_running(self) -> bool:
+        """The engine runs one thing at a time: say where the other one is instead of stopping it."""
+        if not self.running:
+            return False
+        where = "this view" if self._target().active else "the Race view" if self.race_view.active else "the Run view"
+        self.notify(f"A run is going in {where}: press r there to reset it first.", severity="warning")
+        return True
 
     def _begin(self, paused: bool) -> bool:
         """Start a run (or, in the Race tab, a race) with the form's settings."""
@@ -336,12 +361,10 @@ class TrainerApp(App):
                 self.notify("; ".join(explain(error)), title="Cannot start", severity="error")
                 return False
         race = self.in_race_tab
-        if race and self.race_panel.spec_problem:
-            self.notify(self.race_panel.spec_problem, title="Cannot race", severity="error")
+        problem = self.race_panel.spec_problem or (self._entries_problem(config) if race else None)
+        if race and problem:
+            self.notify(problem, title="Cannot race", severity="error")
             return False
-        for view in (self.view, self.race_view):  # the engine runs one thing at a time
-            if view.active:
-                view.state, view.message = RunState.STOPPED, "stopped for the new run"
         self._last_id += 1
         view = self.race_view if race else self.view
         if race:
@@ -355,9 +378,21 @@ class TrainerApp(App):
         view.message = "starting…"
         if not self._send(command):
             return False
-        self._state_changed(None, view)
+        self._sync_controls()
         self._dirty = self._chart_dirty = True
         return True
+
+    def _entries_problem(self, config) -> str | None:
+        """An entry at odds with the form's settings (say, scratch with the fused engine)."""
+        from ..core.errors import ConfigError
+        from ..core.race_events import entry_config, parse_entries
+
+        try:
+            for entry in parse_entries(self.race_panel.spec):
+                entry_config(config, entry)
+        except ConfigError as error:
+            return str(error)
+        return None
 
     @needs_panels
     def action_toggle_pause(self) -> None:
@@ -371,7 +406,7 @@ class TrainerApp(App):
     def action_step(self) -> None:
         if self._target().active:
             self._send(p.Step())
-        elif self._begin(paused=True):
+        elif not self._refuse_while_running() and self._begin(paused=True):
             self._send(p.Step())
 
     @needs_panels
@@ -384,7 +419,7 @@ class TrainerApp(App):
         else:
             self.run_id = -1  # whatever the old run still says is ignored
         target.reset()
-        self._state_changed(None, target)
+        self._sync_controls()
         self._dirty = self._chart_dirty = True
 
     def _plots(self):
@@ -417,7 +452,8 @@ class TrainerApp(App):
 
     @needs_panels
     def action_next_view(self) -> None:
-        self.views.active = "tab-run" if self.in_race_tab else "tab-race"
+        views = ["tab-run", "tab-race", "tab-learn"]
+        self.views.active = views[(views.index(self.views.active) + 1) % len(views)]
 
     @on(RaceSubmitted)
     def _race_submitted(self) -> None:
@@ -427,7 +463,7 @@ class TrainerApp(App):
     def _tab_changed(self) -> None:
         # the trainer writes steps out only while someone reads them
         self._send(p.Ledger(self.views.active == "tab-learn"))
-        self._state_changed(None, self._target())
+        self._sync_controls()
         self._dirty = self._chart_dirty = True
 
     # --- learning ---
@@ -455,9 +491,11 @@ class TrainerApp(App):
         except DataError:
             return  # the data panel already says what is wrong
         ata, _, _ = gram(dataset.x_train, dataset.y_train)
-        self.call_from_thread(self._stability_known, stability(ata / dataset.n_train))
+        self.call_from_thread(self._stability_known, stability(ata / dataset.n_train), data)
 
-    def _stability_known(self, found) -> None:
+    def _stability_known(self, found, data) -> None:
+        if data != self._stability_data:
+            return  # the data changed again while this was computed
         self.stability = found
         self.learn_panel.show_stability(found)
         if self.form.config is not None:
@@ -471,6 +509,8 @@ class TrainerApp(App):
     @needs_panels
     def action_apply_optimal(self) -> None:
         """The best constant settings the curvature allows, for plain gradient descent or momentum."""
+        if self._refuse_while_running():
+            return
         found, config = self.stability, self.form.config
         if found is None or config is None:
             self.notify("Fix the settings first: the best values come from the data.", severity="warning")
@@ -488,6 +528,8 @@ class TrainerApp(App):
     @needs_panels
     def action_above_limit(self) -> None:
         """Plain full-batch gradient descent just past its stability limit: it will diverge."""
+        if self._refuse_while_running():
+            return
         found = self.stability
         if found is None:
             self.notify("Fix the settings first: the limit comes from the data.", severity="warning")
@@ -520,6 +562,9 @@ class TrainerApp(App):
         self._set_lr(lr * factor)
 
     def _set_lr(self, lr: float) -> None:
+        if not (math.isfinite(lr) and 0 < lr <= LARGEST):
+            self.notify(f"the learning rate {lr:g} is out of range", severity="warning")
+            return
         self.form.set_lr_text(lr)
         if self.view.active:
             self._send(p.SetLr(lr))

@@ -112,8 +112,6 @@ def values_from_config(config: RunConfig) -> dict[str, Any]:
         values[field.path] = format_value(getattr(model, name))
     if data.is_synthetic:
         values["data.source"] = ""
-        # the synthetic standardize default is off; keep what the CSV default would be in the switch
-        values["data.standardize"] = data.standardize if data.standardize is not None else True
     return values
 
 
@@ -150,12 +148,12 @@ def build_config(values: dict[str, Any]) -> tuple[RunConfig | None, dict[str, st
         settings["optimizer"]["implementation"] = values["optimizer.implementation"]
     settings["init"] = values["init"]
     csv = values["data.kind"] == CSV
-    if csv:
-        if not str(values.get("data.source", "")).strip():
-            return None, {"data.source": "choose a CSV file (a path)"}
-        settings["data"]["standardize"] = bool(values["data.standardize"])
-    else:
+    if csv and not str(values.get("data.source", "")).strip():
+        return None, {"data.source": "choose a CSV file (a path)"}
+    if not csv:
         settings["data"]["source"] = SYNTHETIC
+    if bool(values["data.standardize"]) != csv:  # only what differs from the source's default (on for CSV)
+        settings["data"]["standardize"] = bool(values["data.standardize"])
     for field in visible_text_fields(values):
         text = str(values.get(field.path, "")).strip()
         if not text:

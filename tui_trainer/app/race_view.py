@@ -43,8 +43,3 @@ class RaceView:
     @property
     def active(self) -> bool:
         return self.state in (RunState.RUNNING, RunState.PAUSED)
-
-    @property
-    def first(self) -> RunView | None:
-        """The first entry's view: its data, optimum and landscape are every entry's."""
-        return self.runs[0] if self.runs else None

@@ -29,6 +29,24 @@ def _color(value: str) -> str:
 
 ColorText = Annotated[str, AfterValidator(_color)]
 
+_TEXT_STYLE_WORDS = {"none", "not", "bold", "b", "dim", "italic", "i", "underline", "u", "uu", "overline", "o", "strike", "reverse", "blink"}
+
+
+def _variables(values: dict[str, str]) -> dict[str, str]:
+    """Textual's design variables are colours, except the `*-text-style` ones: check each now,
+    because a bad one would otherwise only surface as a stylesheet error inside the app."""
+    for name, value in values.items():
+        if name.endswith("text-style"):
+            unknown = [word for word in value.split() if word not in _TEXT_STYLE_WORDS]
+            if unknown or not value.split():
+                raise ValueError(f"{name}: {value!r} is not a text style (use words from: {', '.join(sorted(_TEXT_STYLE_WORDS))})")
+        else:
+            try:
+                _color(value)
+            except ValueError as error:
+                raise ValueError(f"{name}: {error}") from None
+    return values
+
 
 class ChartColors(BaseModel):
     """Colours of the chart's lines; unset ones follow the theme's own colours."""
@@ -61,7 +79,7 @@ class ThemeFile(BaseModel):
     panel: ColorText | None = None
     boost: ColorText | None = None
     chart: ChartColors = Field(default_factory=ChartColors)
-    variables: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")], str] = Field(default_factory=dict, description="Extra Textual design variables, e.g. `input-cursor-background`.")
+    variables: Annotated[dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")], str], AfterValidator(_variables)] = Field(default_factory=dict, description="Extra Textual design variables, e.g. `input-cursor-background`.")
 
     def to_theme(self) -> Theme:
         colours = self.model_dump(exclude={"name", "dark", "ansi", "chart", "variables"}, exclude_none=True)

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 from typing import Callable
 
-from pydantic import ValidationError
-
-from .config import RunConfig, with_optimizer
+from .config import RunConfig
 from .control import RunControl
 from .data import load_dataset
 from .errors import ConfigError
 from .events import Event, RunState, RunSummary, StateChanged
-from .race_events import EntryEvent, EntryResult, RaceEntry, RaceFinished, RaceResult, RaceStarted, Reach
+from .race_events import EntryEvent, EntryResult, RaceEntry, RaceFinished, RaceResult, RaceStarted, Reach, entry_config
 from .trainer import Trainer, single_thread_when
-from .validation import explain
 
 class Race:
     def __init__(
@@ -39,7 +36,7 @@ class Race:
         dataset = load_dataset(base.data)
         self.trainers = [
             Trainer(
-                _entry_config(base, entry),
+                entry_config(base, entry),
                 dataset=dataset,
                 sink=self._entry_sink(index),
                 chunk_seconds=chunk_seconds / len(entries),  # one round of all entries ≈ one chunk
@@ -131,10 +128,3 @@ class Race:
             )
         return result
 
-
-def _entry_config(base: RunConfig, entry: RaceEntry) -> RunConfig:
-    """The run of one entry; an entry at odds with the shared settings is a clear error."""
-    try:
-        return with_optimizer(base, entry.optimizer)
-    except ValidationError as error:
-        raise ConfigError(f"entry {entry.name!r}: " + "; ".join(explain(error, model=RunConfig))) from None

@@ -12,7 +12,7 @@ from .errors import ConfigError
 from .events import Event, ParameterPath, RunFinished, StepLosses, finite_only
 
 if TYPE_CHECKING:
-    from .config import OptimizerConfig
+    from .config import OptimizerConfig, RunConfig
 
 NEAR_OPTIMAL = 0.01  # "reached the optimum": a whole-set loss within 1% of the optimal loss
 FLOAT32_RESOLUTION = 1e-6
@@ -63,6 +63,19 @@ def parse_entries(spec: str, shared: dict[str, Any] | None = None) -> list[RaceE
         seen[part] = seen.get(part, 0) + 1
         entries.append(RaceEntry(part if seen[part] == 1 else f"{part}#{seen[part]}", optimizer))
     return entries
+
+
+def entry_config(base: RunConfig, entry: RaceEntry) -> RunConfig:
+    """The run of one entry; an entry at odds with the shared settings is a clear error."""
+    from pydantic import ValidationError
+
+    from .config import RunConfig, with_optimizer
+    from .validation import explain
+
+    try:
+        return with_optimizer(base, entry.optimizer)
+    except ValidationError as error:
+        raise ConfigError(f"entry {entry.name!r}: " + "; ".join(explain(error, model=RunConfig))) from None
 
 
 class Reach:

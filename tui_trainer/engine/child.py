@@ -93,34 +93,43 @@ def main(commands: Connection, events: Connection) -> None:
                 command = commands.recv()
             except (EOFError, OSError):
                 os._exit(0)  # the app went away without saying goodbye: don't linger
-            control = current["control"]
-            match command:
-                case p.Start() | p.StartRace():
-                    if control is not None:
-                        control.stop()
-                    # made here, in command order, so a Step sent right after Start reaches it
-                    current["control"] = RunControl(paused=command.paused)
-                    current["control"].ledger = ledger["on"]
-                    starts.put((command, current["control"]))
-                case p.Ledger():
-                    ledger["on"] = command.on  # for this run and the ones after it
-                    if control is not None:
-                        control.ledger = command.on
-                case p.Shutdown():
-                    if control is not None:
-                        control.stop()
-                    starts.put(None)
+            try:
+                if not obey(command):
                     return
-                case p.Pause() if control:
-                    control.pause()
-                case p.Resume() if control:
-                    control.resume()
-                case p.Step() if control:
-                    control.step(command.count)
-                case p.Stop() if control:
+            except Exception:  # one bad command must not cost the app its engine
+                traceback.print_exc()
+
+    def obey(command) -> bool:
+        """Act on one command; False once told to shut down."""
+        control = current["control"]
+        match command:
+            case p.Start() | p.StartRace():
+                if control is not None:
                     control.stop()
-                case p.SetLr() if control:
-                    control.set_lr(command.lr)
+                # made here, in command order, so a Step sent right after Start reaches it
+                current["control"] = RunControl(paused=command.paused)
+                current["control"].ledger = ledger["on"]
+                starts.put((command, current["control"]))
+            case p.Ledger():
+                ledger["on"] = command.on  # for this run and the ones after it
+                if control is not None:
+                    control.ledger = command.on
+            case p.Shutdown():
+                if control is not None:
+                    control.stop()
+                starts.put(None)
+                return False
+            case p.Pause() if control:
+                control.pause()
+            case p.Resume() if control:
+                control.resume()
+            case p.Step() if control:
+                control.step(command.count)
+            case p.Stop() if control:
+                control.stop()
+            case p.SetLr() if control:
+                control.set_lr(command.lr)
+        return True
 
     threading.Thread(target=read_commands, name="commands", daemon=True).start()
 
@@ -138,17 +147,17 @@ def main(commands: Connection, events: Connection) -> None:
         outbox.put(0, p.DeviceInfo(f"unknown ({error})"))
     if device is not None and device.type == "cuda":
         _report_memory_every(DEVICE_INFO_SECONDS, device, outbox, describe_device)
-    while (job := starts.get()) is not None:
-        start, control = job
+    while (queued := starts.get()) is not None:
+        start, control = queued
         if control.stopped:
             continue  # replaced before it began
         sink = lambda event, run_id=start.run_id: outbox.put(run_id, event)  # noqa: E731
         try:
             if isinstance(start, p.StartRace):
-                job = Race(start.config, parse_entries(start.spec), sink=sink, control=control, chunk_seconds=CHUNK_SECONDS)
+                work = Race(start.config, parse_entries(start.spec), sink=sink, control=control, chunk_seconds=CHUNK_SECONDS)
             else:  # the app draws the path on the loss landscape: keep it, thinned on long runs
-                job = Trainer(start.config, sink=sink, control=control, chunk_seconds=CHUNK_SECONDS, path="thinning")
-            job.run()
+                work = Trainer(start.config, sink=sink, control=control, chunk_seconds=CHUNK_SECONDS, path="thinning")
+            work.run()
         except TrainerError as error:
             outbox.put(start.run_id, p.RunFailed(str(error)))
         except Exception as error:

@@ -38,6 +38,7 @@ class DataPanel(VerticalScroll):
         super().__init__(id="data-panel")
         self.values = values
         self.csv_problem: str | None = None
+        self.asked: tuple | None = None  # the (path, target, features) last sent to check_csv
 
     def compose(self) -> ComposeResult:
         yield choice_row("data", SOURCES, self.values["data.kind"], "select-source")
@@ -50,7 +51,7 @@ class DataPanel(VerticalScroll):
             row = SettingField(field, self.values.get(field.path, ""), hint)
             row.add_class("csv-only")
             yield row
-        with Horizontal(classes="switch-row csv-only"):
+        with Horizontal(classes="switch-row"):
             yield Label("standardize", classes="label")
             yield Switch(value=bool(self.values["data.standardize"]), id="switch-standardize")
         yield Static("", id="csv-status", classes="csv-only")
@@ -64,7 +65,7 @@ class DataPanel(VerticalScroll):
         self.set_class(kind != "csv", "-synthetic")
         self.set_class(kind == "csv", "-csv")
 
-    @work(thread=True, exclusive=True, group="csv-check")
+    @work(thread=True, exclusive=True, group="csv-check", exit_on_error=False)
     def check_csv(self, path: str, target: str | None, features: list[str] | None) -> None:
         """Read the file off the UI thread; a big CSV must not freeze the form."""
         from ...core.data import read_csv
@@ -74,13 +75,17 @@ class DataPanel(VerticalScroll):
             table = read_csv(Path(path), target, features)
         except DataError as error:
             problem, status = str(error), str(error)
+        except Exception as error:  # whatever else the file system says: shown, never a crash
+            problem = status = f"{path}: cannot be read ({error})"
         else:
             problem = None
             names = ", ".join(table.feature_names)
             status = f"{len(table.x)} rows · target {table.target_name!r} · features: {names}"
-        self.app.call_from_thread(self._show_csv_status, problem, status)
+        self.app.call_from_thread(self._show_csv_status, problem, status, (path, target, features))
 
-    def _show_csv_status(self, problem: str | None, status: str) -> None:
+    def _show_csv_status(self, problem: str | None, status: str, checked: tuple) -> None:
+        if checked != self.asked:
+            return  # the fields changed again while this file was read
         self.csv_problem = problem
         label = self.query_one("#csv-status", Static)
         label.update(status)

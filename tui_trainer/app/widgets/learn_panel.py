@@ -33,9 +33,10 @@ class LearnPanel(VerticalScroll):
     LearnPanel #learn-buttons Button { margin-right: 2; }
     """
 
-    def __init__(self, lang: str = "en", **kwargs) -> None:
+    def __init__(self, lang: str = "en", experiments: dict[str, bool] | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.lang = lang
+        self.initial_experiments = experiments or {}
         self.algorithm = "bgd"
         self.entry: LedgerEntry | None = None
         self.stability = None
@@ -52,7 +53,7 @@ class LearnPanel(VerticalScroll):
         yield Static("", id="experiments-heading", classes="heading")
         for name in EXPERIMENTS["en"]:
             with Horizontal(classes="row"):
-                yield Switch(False, id=f"experiment-{name.replace('_', '-')}")
+                yield Switch(self.initial_experiments.get(name, False), id=f"experiment-{name.replace('_', '-')}")
                 yield Label("", id=f"experiment-{name.replace('_', '-')}-label")
         with Horizontal(id="learn-buttons"):
             yield Button("", id="button-optimal", compact=True)
@@ -67,6 +68,13 @@ class LearnPanel(VerticalScroll):
             self.refresh_texts()
 
     # --- what it shows ---
+
+    def set_locked(self, locked: bool) -> None:
+        """While a run goes its experiments are fixed."""
+        for switch in self.query(Switch):
+            switch.disabled = locked
+        for button in self.query("#learn-buttons Button"):
+            button.disabled = locked
 
     def experiments(self) -> dict[str, bool]:
         return {name: self.query_one(f"#experiment-{name.replace('_', '-')}", Switch).value for name in EXPERIMENTS["en"]}

@@ -18,6 +18,8 @@ from .landscape import Landscape
 from .loss_chart import ThemedPlot, plot_color
 
 DEFAULT_ENTRIES = "bgd,sgd,mbgd,momentum,adagrad,rmsprop,adam"
+READY = ("Press s to race these entries on the form's data, seed, initialisation, device and engine; "
+         "each entry takes its algorithm's own lr, batch size and epochs unless it sets them (adam:epochs=5).")
 
 
 class RacePlot(ThemedPlot):
@@ -65,7 +67,7 @@ class RacePanel(Vertical):
             yield Label("entries")
             yield Input(DEFAULT_ENTRIES, id="race-entries", compact=True, tooltip="algorithm:setting=value,... as `tui-trainer race --entries` takes them")
         yield Static("", id="race-problem")
-        yield Static("Press s to race these entries on the data and run settings of the form.", id="race-legend")
+        yield Static(READY, id="race-legend")
         with Horizontal(id="race-views"):
             yield RacePlot(self.race, id="race-plot")
             yield Landscape(self._runs, id="race-landscape")
@@ -110,7 +112,9 @@ class RacePanel(Vertical):
     def update_view(self) -> None:
         """The legend and the table, from the race view."""
         race, plot = self.race, self.plot
-        if race.names:
+        if not race.names:
+            self.query_one("#race-legend", Static).update(READY)
+        else:
             legend = "  ".join(f"[{plot.series_text(i)}]━━[/] {escape(name)}" for i, name in enumerate(race.names))
             if race.optimal_loss is not None:
                 legend += f"  [{plot.color_text('optimum', 'success')}]──[/] optimum {race.optimal_loss:.5g}"

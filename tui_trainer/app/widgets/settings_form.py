@@ -49,7 +49,6 @@ class SettingsForm(Vertical):
         self.initial = values
         self.config: RunConfig | None = None
         self.problems: dict[str, str] = {}
-        self.locked = False
         self.warnings: dict[str, str] = {}  # cautions by field path: they do not refuse the value
         self.algorithm = values["optimizer.algorithm"]
         self.schedule = values["optimizer.schedule"]
@@ -169,7 +168,9 @@ class SettingsForm(Vertical):
             return
         target = values["data.target"].strip() or None
         features = [name.strip() for name in values["data.features"].split(",") if name.strip()] or None
-        self.query_one(DataPanel).check_csv(path, target, features)
+        panel = self.query_one(DataPanel)
+        panel.asked = (path, target, features)
+        panel.check_csv(path, target, features)
 
     def _show_fields(self) -> None:
         visible = {field.path for field in visible_text_fields(self.values())}
@@ -182,7 +183,6 @@ class SettingsForm(Vertical):
 
     def set_locked(self, locked: bool) -> None:
         """Freeze every setting except the learning rate, which stays live."""
-        self.locked = locked
         for widget in self.query("Input, Select, Switch"):
             widget.disabled = locked and widget.id != "field-optimizer--lr"
 

@@ -35,8 +35,9 @@ class StatusBar(Static):
             self._show_race()
             return
         view = self.view
-        parts = ["[b]tui-trainer[/b]", escape(self.device), f"[b {STATE_STYLES[view.state]}]{view.state.value}[/]"]
         started = view.started
+        device = started.device if started is not None else self.device  # the run's own, once it runs
+        parts = ["[b]tui-trainer[/b]", escape(device), f"[b {STATE_STYLES[view.state]}]{view.state.value}[/]"]
         if started is not None:
             parts.append(f"step {view.step:,}/{started.total_steps:,}")
             parts.append(f"epoch {view.epoch}/{started.epochs}")
