@@ -94,8 +94,27 @@ OUTPUT_FLAGS = ("--metrics", "--log-every", "--json", "--quiet")
 class Parser(argparse.ArgumentParser):
     """argparse, but a mistake is one line on stderr and exit code 2, with a hint when we can."""
 
+    lists_presets = False  # end --help with each algorithm's defaults (read only when asked for)
+
     def error(self, message: str) -> NoReturn:
         fail(f"{message} (see {self.prog} --help)")
+
+    def format_help(self) -> str:
+        if self.lists_presets:
+            self.epilog = presets_text()
+        return super().format_help()
+
+
+def presets_text() -> str:
+    """Each algorithm's defaults, as a flag left out takes them."""
+    from .core.config import PRESETS
+
+    lines = ["defaults of each algorithm (a flag given replaces its default):"]
+    for algorithm, preset in PRESETS.items():
+        settings = [f"{name} {value:g}" for name, value in preset.defaults.items() if name != "weight_decay"]
+        settings += [f"batch-size {preset.batch_size}", f"epochs {preset.epochs}"]
+        lines.append(f"  {algorithm.value:<9} {', '.join(settings)}")
+    return "\n".join(lines)
 
 
 def _misplaced_output_flag(argv: list[str]) -> str | None:
@@ -158,7 +177,11 @@ def build_parser() -> Parser:
     add_run_flags(parser)
     parser.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the Learn view's explanations")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    train = commands.add_parser("train", help="train headless and print a summary", description="Train headless.")
+    train = commands.add_parser(
+        "train", help="train headless and print a summary", description="Train headless.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    train.lists_presets = True
     add_run_flags(train)
     add_output_flags(train, "")
     race = commands.add_parser(

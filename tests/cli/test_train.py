@@ -58,6 +58,17 @@ def test_default_run_prints_a_readable_summary(capsys):
     assert "optimal" in out and "true [3]" in out
 
 
+def test_help_lists_each_algorithms_defaults_and_they_are_the_ones_used(capsys):
+    code, out, _ = train(capsys, "--help")
+    assert code == 0
+    lines = {line.split()[0]: line for line in out.splitlines()[-7:]}
+    assert list(lines) == ["bgd", "sgd", "mbgd", "momentum", "adagrad", "rmsprop", "adam"]
+    assert "lr 0.02, beta1 0.9, beta2 0.999" in lines["adam"] and "batch-size full, epochs 100" in lines["bgd"]
+    code, out, _ = train(capsys, "--algorithm", "bgd", "--json")  # full batch for 100 epochs: 100 steps
+    summary = strict_json(out)
+    assert code == 0 and (summary["epochs"], summary["steps"]) == (100, 100)
+
+
 def test_flags_reach_the_run(capsys):
     code, out, _ = train(
         capsys, "--algorithm", "momentum", "--lr", "0.02", "--momentum", "0.5", "--batch-size", "10",

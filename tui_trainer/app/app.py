@@ -348,8 +348,9 @@ class TrainerApp(App):
         if config is None:
             self.notify(f"Fix the marked setting first — {form.first_problem()}", title="Cannot start", severity="error")
             return False
+        race = self.in_race_tab
         experiments = self.learn_panel.experiments()
-        if any(experiments.values()):
+        if any(experiments.values()) and not race:  # a race trains by the book
             from pydantic import ValidationError
 
             from ..core.config import Experiments, replaced
@@ -360,7 +361,6 @@ class TrainerApp(App):
             except ValidationError as error:
                 self.notify("; ".join(explain(error)), title="Cannot start", severity="error")
                 return False
-        race = self.in_race_tab
         problem = self.race_panel.spec_problem or (self._entries_problem(config) if race else None)
         if race and problem:
             self.notify(problem, title="Cannot race", severity="error")
