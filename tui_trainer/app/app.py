@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from ..core.config import RunConfig
     from .themes import LoadedTheme
 
-REFRESH_SECONDS = 1 / 30  # the screen shows new numbers at most this often
+REFRESH_SECONDS = 1 / 15  # the screen shows new numbers at most this often
 CHART_SECONDS = 1 / 20  # the chart, the costliest widget, is redrawn at most this often
 DEFAULT_THEME = "trainer-dark"
 LARGEST = 1e30  # the settings' own bound on rates (core.config.LARGEST; not imported before the first frame)

@@ -9,6 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from ..run_view import RunView
+from .text import show_text
 
 NUMBER_WIDTH = 9  # what compact() needs: "-0.001385", "-6.68e-04"
 STATE_LABELS = {"velocity": "velocity", "sum_sq": "Σ g²", "mean_sq": "mean g²", "m": "m", "v": "v"}
@@ -50,8 +51,8 @@ class Inspector(Vertical):
         if not rows:
             table.clear(columns=True)
             self._columns = ()
-            self.query_one("#distance", Static).update("Press s to start training, n to take one step.")
-            self.query_one("#autograd", Static).update("")
+            show_text(self.query_one("#distance", Static), "Press s to start training, n to take one step.")
+            show_text(self.query_one("#autograd", Static), "")
             return
         state_names = tuple(rows[0].state)
         columns = ("param", "value", "grad", *(STATE_LABELS.get(n, n) for n in state_names), "true", "optimum")
@@ -95,9 +96,9 @@ class Inspector(Vertical):
                 f"Hessian λmax {stability.largest:.4g} · λmin {stability.smallest:.4g} · κ {kappa} · "
                 f"stable lr < {stability.max_stable_lr:.4g} (plain GD)"
             )
-        self.query_one("#distance", Static).update("\n".join(lines))
+        show_text(self.query_one("#distance", Static), "\n".join(lines))
         if snapshot is None:
             return
         flags = " ".join(f"{name}{'✓' if on else '✗'}" for name, on in snapshot.requires_grad.items())
         grad_fn = snapshot.grad_fn or "None (no step yet)"
-        self.query_one("#autograd", Static).update(f"loss.grad_fn {grad_fn} · requires_grad {flags}")
+        show_text(self.query_one("#autograd", Static), f"loss.grad_fn {grad_fn} · requires_grad {flags}")

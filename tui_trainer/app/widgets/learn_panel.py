@@ -10,6 +10,7 @@ from textual.widgets import Button, Label, Select, Static, Switch
 
 from ...core.events import LedgerEntry
 from ..lessons import EXPERIMENTS, LANGUAGES, RULES, STORIES, text
+from .text import show_text
 
 SHOWN_FEATURES = 4  # columns of x shown in the batch table
 SHOWN_PARAMETERS = 6  # parameters whose update is written out
@@ -111,18 +112,18 @@ class LearnPanel(VerticalScroll):
         self.query_one("#lesson-story", Static).update(STORIES[self.lang][self.algorithm])
 
     def _show_ledger(self) -> None:
-        self.query_one("#ledger", Static).update(ledger_markup(self.entry, self.lang))
+        show_text(self.query_one("#ledger", Static), ledger_markup(self.entry, self.lang))
 
     def _show_stability(self) -> None:
         found, lang = self.stability, self.lang
         if found is None:
-            self.query_one("#stability", Static).update("…")
+            show_text(self.query_one("#stability", Static), "…")
             return
         kappa = "∞" if found.condition_number is None else _n(found.condition_number)
         lines = [text(lang, "hessian", largest=_n(found.largest), smallest=_n(found.smallest), kappa=kappa),
                  text(lang, "limit", limit=_n(found.max_stable_lr), best=_n(found.best_gd_lr))]
         lines.append(text(lang, "flat") if found.momentum is None else text(lang, "momentum", lr=_n(found.momentum_lr), mu=_n(found.momentum)))
-        self.query_one("#stability", Static).update("\n".join(escape(line) for line in lines))
+        show_text(self.query_one("#stability", Static), "\n".join(escape(line) for line in lines))
 
 
 def ledger_markup(entry: LedgerEntry | None, lang: str) -> str:

@@ -19,6 +19,7 @@ from textual_plotext import PlotextPlot
 from ..history import History, smooth
 from ..run_view import RunView
 from ..themes import ChartColors
+from .text import show_text
 
 if TYPE_CHECKING:
     import numpy as np
@@ -191,4 +192,4 @@ class LossChart(Vertical):
         modes = [mode for mode, on in (("log", plot.log_scale), ("smoothed", plot.smoothing)) if on]
         if modes:
             items.append("(" + ", ".join(modes) + ")")
-        self.query_one("#legend", Static).update("  ".join(items))
+        show_text(self.query_one("#legend", Static), "  ".join(items))

@@ -16,6 +16,7 @@ from ..messages import RaceSubmitted
 from ..race_view import RaceView
 from .landscape import Landscape
 from .loss_chart import ThemedPlot, plot_color
+from .text import show_text
 
 DEFAULT_ENTRIES = "bgd,sgd,mbgd,momentum,adagrad,rmsprop,adam"
 READY = ("Press s to race these entries on the form's data, seed, initialisation, device and engine; "
@@ -113,12 +114,12 @@ class RacePanel(Vertical):
         """The legend and the table, from the race view."""
         race, plot = self.race, self.plot
         if not race.names:
-            self.query_one("#race-legend", Static).update(READY)
+            show_text(self.query_one("#race-legend", Static), READY)
         else:
             legend = "  ".join(f"[{plot.series_text(i)}]━━[/] {escape(name)}" for i, name in enumerate(race.names))
             if race.optimal_loss is not None:
                 legend += f"  [{plot.color_text('optimum', 'success')}]──[/] optimum {race.optimal_loss:.5g}"
-            self.query_one("#race-legend", Static).update(legend)
+            show_text(self.query_one("#race-legend", Static), legend)
         table = self.query_one(DataTable)
         rows = []
         for index, (name, run, reach) in enumerate(zip(race.names, race.runs, race.reach)):

@@ -7,6 +7,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Static
 
 from ..form import TextField
+from .text import show_text
 
 
 def input_id(path: str) -> str:
@@ -62,4 +63,4 @@ class SettingField(Vertical):
         """A problem refuses the value; a warning only cautions (shown when there is no problem)."""
         self.set_class(message is not None, "-invalid")
         self.set_class(message is None and warning is not None, "-warning")
-        self.query_one(".problem", Static).update(message or warning or "")
+        show_text(self.query_one(".problem", Static), message or warning or "")

@@ -7,6 +7,7 @@ from textual.widgets import Static
 
 from ...core.events import RunState
 from ..run_view import RunView
+from .text import show_text
 
 STATE_STYLES = {
     RunState.IDLE: "$text-muted",
@@ -47,7 +48,7 @@ class StatusBar(Static):
             parts.append(f"{view.elapsed:.1f} s")
         if view.state in (RunState.DIVERGED, RunState.ERROR) and view.message:
             parts.append(escape(view.message))
-        self.update(" │ ".join(parts))
+        show_text(self, " │ ".join(parts))
 
     def _show_race(self) -> None:
         race = self.race
@@ -58,4 +59,4 @@ class StatusBar(Static):
             parts += [f"{len(race.names)} entries", f"{ended} finished", f"{reached} within 1% of optimal"]
         if race.state is RunState.ERROR and race.message:
             parts.append(escape(race.message))
-        self.update(" │ ".join(parts))
+        show_text(self, " │ ".join(parts))

@@ -1,0 +1,27 @@
+"""Updating a Static's text without needless layout passes.
+
+A layout pass re-arranges and repaints every widget on screen, so a live run that asks for one on
+every redraw spends much of the app's time there. Text that cannot change the widget's size (no
+new line, every line fitting the width before and after) only needs its own repaint.
+"""
+
+from __future__ import annotations
+
+from rich.cells import cell_len
+from textual.widgets import Static
+
+
+def show_text(static: Static, text: str) -> None:
+    """Set `static`'s text: nothing when unchanged, a layout pass only when its height could change."""
+    old = static.content
+    if old == text:
+        return
+    static.update(text, layout=not _same_shape(old, text, static.size.width))
+
+
+def _same_shape(old: object, new: str, width: int) -> bool:
+    # raw lengths count markup too: an overestimate, so at worst a layout pass too many
+    def fits(text: str) -> bool:
+        return all(cell_len(line) <= width for line in text.split("\n"))
+
+    return isinstance(old, str) and width > 0 and old.count("\n") == new.count("\n") and fits(old) and fits(new)
