@@ -16,6 +16,8 @@ from .loss_chart import ThemedPlot, plot_color
 
 # (view, colour text) of every run to draw; the first run's data gives the loss surface
 Runs = Callable[[], list[tuple[RunView, str]]]
+# the ● of a run that ends at the optimum hides its ✕: say what each mark is
+SURFACE_NOTE = "the loss over two parameters, the others at their optimum · ✕ the optimum · ● where each run is"
 
 
 class LandscapePlot(ThemedPlot):
@@ -87,7 +89,7 @@ class Landscape(Vertical):
             yield Select([], allow_blank=True, compact=True, classes="x-axis")
             yield Label("y")
             yield Select([], allow_blank=True, compact=True, classes="y-axis")
-        yield Static("the loss over two parameters, the others at their optimum · ✕ the optimum", classes="note")
+        yield Static(SURFACE_NOTE, classes="note")
         yield LandscapePlot(self.runs, classes="plot")
 
     @property
@@ -114,8 +116,7 @@ class Landscape(Vertical):
                 y.set_options(options)
                 x.value, y.value = 0, len(names) - 1
             self.plot.axes = (0, len(names) - 1)
-        note = "too many features for the exact surface (up to 64): the paths only" if no_surface else (
-            "the loss over two parameters, the others at their optimum · ✕ the optimum")
+        note = "too many features for the exact surface (up to 64): the paths only" if no_surface else SURFACE_NOTE
         self.query_one(".note", Static).update(note)
 
     @on(Select.Changed)
