@@ -43,6 +43,22 @@ async def test_stepping_writes_each_step_out_in_either_language(lang, step_words
         assert ("momentum and RMSProp" in story) if lang == "en" else ("动量法" in story)
 
 
+async def test_steps_taken_in_another_view_are_explained_then_the_next_one_written_out():
+    app = TrainerApp(RunConfig.model_validate({"optimizer": {"algorithm": "adam"}, "data": {"dims": 2}}))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await panels(pilot)
+        await wait_until(pilot, lambda: not app.status_bar.device.startswith("starting"), what="the engine")
+        await pilot.press("n")  # in the Run view: not written out
+        await wait_until(pilot, lambda: app.view.step == 1, what="step 1")
+        app.views.active = "tab-learn"
+        await pilot.pause(0.2)
+        assert app.view.ledger is None and "while this view was closed" in ledger_text(app)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: app.view.ledger is not None and app.view.ledger.step == 2, what="step 2 written out")
+        await pilot.pause(0.2)
+        assert "Step 2 · epoch 1" in ledger_text(app)
+
+
 async def test_the_language_can_be_switched_live():
     app = TrainerApp()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -301,7 +301,7 @@ class TrainerApp(App):
             self.race_panel.update_view()
             if self.views.active == "tab-learn":
                 self.learn_panel.show_algorithm(self.form.algorithm)
-                self.learn_panel.show_ledger(self.view.ledger)
+                self.learn_panel.show_ledger(self.view.ledger, self.view.step)
 
     def _refresh_chart(self) -> None:
         if self._chart_dirty and self.chart.is_attached:

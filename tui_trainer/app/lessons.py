@@ -88,6 +88,8 @@ LABELS = {
         "optimizer_made": "the optimizer made {value}",
         "waiting": "Start a run (s) or take one step (n): the last step of every chunk is written out here; "
         "while paused, every step you take with n.",
+        "unrecorded": "The steps so far were taken while this view was closed, and only steps taken with it open are "
+        "written out (it costs time). Take the next one with n, or start (s), and it appears here.",
         "stability": "Curvature of this data",
         "hessian": "Hessian of the MSE: λmax {largest} · λmin {smallest} · condition number {kappa}",
         "limit": "plain full-batch gradient descent diverges above lr = 2/λmax = {limit}; its best lr is 2/(λmax+λmin) = {best}",
@@ -108,6 +110,8 @@ LABELS = {
         "update": "参数更新（{algorithm}，学习率 {lr}）",
         "optimizer_made": "优化器算出 {value}",
         "waiting": "开始训练（s）或走一步（n）：每一段的最后一步会在这里逐项写出；暂停时，用 n 走的每一步都会写出。",
+        "unrecorded": "到目前为止的步都是在这个视图关闭时走的，而只有它打开时走的步才会逐项写出（写出需要时间）。"
+        "用 n 再走一步，或开始训练（s），它就会出现在这里。",
         "stability": "这份数据的曲率",
         "hessian": "均方误差的 Hessian 矩阵：λmax {largest} · λmin {smallest} · 条件数 {kappa}",
         "limit": "全批量梯度下降在 lr > 2/λmax = {limit} 时发散；最快的学习率是 2/(λmax+λmin) = {best}",

@@ -40,6 +40,7 @@ class LearnPanel(VerticalScroll):
         self.initial_experiments = experiments or {}
         self.algorithm = "bgd"
         self.entry: LedgerEntry | None = None
+        self.steps_taken = 0
         self.stability = None
 
     def compose(self) -> ComposeResult:
@@ -85,9 +86,10 @@ class LearnPanel(VerticalScroll):
             self.algorithm = algorithm
             self._show_lesson()
 
-    def show_ledger(self, entry: LedgerEntry | None) -> None:
-        if entry is not self.entry:
-            self.entry = entry
+    def show_ledger(self, entry: LedgerEntry | None, steps_taken: int = 0) -> None:
+        """The latest step written out; `steps_taken` tells a fresh run from one stepped in another view."""
+        if entry is not self.entry or (entry is None and steps_taken != self.steps_taken):
+            self.entry, self.steps_taken = entry, steps_taken
             self._show_ledger()
 
     def show_stability(self, stability) -> None:
@@ -112,7 +114,7 @@ class LearnPanel(VerticalScroll):
         self.query_one("#lesson-story", Static).update(STORIES[self.lang][self.algorithm])
 
     def _show_ledger(self) -> None:
-        show_text(self.query_one("#ledger", Static), ledger_markup(self.entry, self.lang))
+        show_text(self.query_one("#ledger", Static), ledger_markup(self.entry, self.lang, self.steps_taken))
 
     def _show_stability(self) -> None:
         found, lang = self.stability, self.lang
@@ -126,10 +128,10 @@ class LearnPanel(VerticalScroll):
         show_text(self.query_one("#stability", Static), "\n".join(escape(line) for line in lines))
 
 
-def ledger_markup(entry: LedgerEntry | None, lang: str) -> str:
+def ledger_markup(entry: LedgerEntry | None, lang: str, steps_taken: int = 0) -> str:
     """The step written out, as Textual markup."""
     if entry is None:
-        return escape(text(lang, "waiting"))
+        return escape(text(lang, "unrecorded" if steps_taken else "waiting"))
     lines = [f"[b]{escape(text(lang, 'step', step=entry.step, epoch=entry.epoch, rows=entry.batch_size))}[/b]"]
     if entry.experiments:
         lines.append(f"[$warning]{escape(text(lang, 'active', names=', '.join(entry.experiments)))}[/]")
