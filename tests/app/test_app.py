@@ -138,6 +138,18 @@ async def test_switching_algorithm_shows_its_hyperparameters_with_its_defaults()
         assert app.query_one("#field-optimizer--batch-size", Input).value == "32"
 
 
+async def test_a_warning_that_arrives_while_the_form_is_torn_down_is_dropped():
+    # seen once in CI: a form change handled during quit found the lr field already gone
+    app = app_with()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await panels(pilot)
+        await app.query_one("#field-optimizer--lr-row").remove()
+        app.form.warn("optimizer.lr", "past the stability limit")
+        app.form.set_lr_text(0.5)
+        await pilot.pause()
+        assert "optimizer.lr" not in app.form.fields() and app.is_running
+
+
 async def test_flags_preload_the_form():
     app = app_with(optimizer={"algorithm": "momentum", "lr": 0.05, "momentum": 0.8}, seed=4)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -187,14 +187,16 @@ class SettingsForm(Vertical):
             widget.disabled = locked and widget.id != "field-optimizer--lr"
 
     def set_lr_text(self, lr: float) -> None:
-        self.fields()[LR_PATH].value = f"{lr:g}"
+        if (field := self.fields().get(LR_PATH)) is not None:  # None while the app tears the form down
+            field.value = f"{lr:g}"
 
     def warn(self, path: str, message: str | None) -> None:
         if message is None:
             self.warnings.pop(path, None)
         else:
             self.warnings[path] = message
-        self.fields()[path].show_problem(self.problems.get(path), message)
+        if (field := self.fields().get(path)) is not None:  # None while the app tears the form down
+            field.show_problem(self.problems.get(path), message)
 
     def set_values(self, values: dict[str, str]) -> None:
         """Put these into the form (as a person would) and check it. A new algorithm loads its
