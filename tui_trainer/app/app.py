@@ -291,8 +291,8 @@ class TrainerApp(App):
     # --- redrawing ---
 
     def _refresh_views(self, force: bool = False) -> None:
-        if not (self._dirty or force) or not self.status_bar.is_attached:
-            return  # nothing new, or the app is closing
+        if not (self._dirty or force) or not (self.is_running and self.status_bar.is_attached):
+            return  # nothing new, or the app is closing (its widgets go one by one)
         self._dirty = False
         self.status_bar.race = self.race_view if self.in_race_tab else None
         self.status_bar.update_view()
@@ -304,7 +304,7 @@ class TrainerApp(App):
                 self.learn_panel.show_ledger(self.view.ledger, self.view.step)
 
     def _refresh_chart(self) -> None:
-        if self._chart_dirty and self.chart.is_attached:
+        if self._chart_dirty and self.is_running and self.chart.is_attached:  # not before the panels, nor while closing
             self._chart_dirty = False
             if self.in_race_tab:
                 self.race_panel.replot()
@@ -471,7 +471,7 @@ class TrainerApp(App):
     def on_settings_form_changed(self, message) -> None:
         """The form changed: new data means new curvature; a new lr may pass the limit."""
         config = message.config
-        if config is None:
+        if config is None or not self.is_running:  # a form emptied while the app closes says nothing
             return
         if config.data != self._stability_data:
             self._stability_data = config.data
