@@ -494,8 +494,8 @@ class TrainerApp(App):
         self.call_from_thread(self._stability_known, stability(ata / dataset.n_train), data)
 
     def _stability_known(self, found, data) -> None:
-        if data != self._stability_data:
-            return  # the data changed again while this was computed
+        if data != self._stability_data or not self.is_running:
+            return  # the data changed again while this was computed, or the app is closing
         self.stability = found
         self.learn_panel.show_stability(found)
         if self.form.config is not None:
