@@ -93,12 +93,15 @@ def test_bad_input_is_one_line_and_exit_code_2(capsys, flags, expected):
     assert code == 2 and out == "" and err.count("\n") == 1 and expected in err
 
 
-def test_ctrl_c_stops_the_race_prints_the_result_and_exits_130():
+def test_ctrl_c_stops_the_race_prints_the_result_and_exits_130(tmp_path):
+    metrics = tmp_path / "race.jsonl"
     process = subprocess.Popen(
-        [sys.executable, "-m", "tui_trainer", "race", "--entries", "sgd,adam", "--epochs", "100000", "--json"],
+        [sys.executable, "-m", "tui_trainer", "race", "--entries", "sgd,adam", "--epochs", "100000", "--json", "--metrics", str(metrics)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    time.sleep(4)
+    deadline = time.monotonic() + 60
+    while (not metrics.exists() or metrics.stat().st_size < 100_000) and time.monotonic() < deadline:
+        time.sleep(0.05)  # until both entries have taken steps
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
     assert process.returncode == 130, err
