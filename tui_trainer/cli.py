@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from typing import TYPE_CHECKING
+from .core.rules import ALGORITHMS, HYPERPARAMETERS
+from .names import LANGUAGES, Engine, Implementation, Init, Schedule, names
 
 if TYPE_CHECKING:
     from .core.config import RunConfig
@@ -46,27 +47,21 @@ class Flag:
 
 
 RUN_FLAGS = (
-    Flag("--algorithm", "optimizer.algorithm", choices=("bgd", "sgd", "mbgd", "momentum", "adagrad", "rmsprop", "adam")),
-    Flag("--implementation", "optimizer.implementation", choices=("torch", "scratch")),
-    Flag("--lr", "optimizer.lr", "LR"),
-    Flag("--momentum", "optimizer.momentum", "M"),
-    Flag("--alpha", "optimizer.alpha", "A"),
-    Flag("--beta1", "optimizer.beta1", "B1"),
-    Flag("--beta2", "optimizer.beta2", "B2"),
-    Flag("--eps", "optimizer.eps", "EPS"),
-    Flag("--weight-decay", "optimizer.weight_decay", "WD"),
+    Flag("--algorithm", "optimizer.algorithm", choices=tuple(ALGORITHMS)),
+    Flag("--implementation", "optimizer.implementation", choices=names(Implementation)),
+    *(Flag(h.flag, f"optimizer.{h.name}", h.metavar) for h in HYPERPARAMETERS.values()),
     Flag("--batch-size", "optimizer.batch_size", "N|full"),
     Flag("--epochs", "optimizer.epochs", "N"),
-    Flag("--schedule", "optimizer.schedule", choices=("constant", "step", "exponential", "cosine", "warmup")),
+    Flag("--schedule", "optimizer.schedule", choices=names(Schedule)),
     Flag("--step-every", "optimizer.step_every", "EPOCHS"),
     Flag("--gamma", "optimizer.gamma", "G"),
     Flag("--lr-min", "optimizer.lr_min", "LR"),
     Flag("--warmup-epochs", "optimizer.warmup_epochs", "EPOCHS"),
     Flag("--warmup-start", "optimizer.warmup_start", "F"),
     Flag("--seed", "seed", "N"),
-    Flag("--init", "init", choices=("zeros", "normal")),
+    Flag("--init", "init", choices=names(Init)),
     Flag("--device", "device", "auto|cpu|cuda|cuda:N|mps"),
-    Flag("--engine", "engine", choices=("autograd", "fused")),
+    Flag("--engine", "engine", choices=names(Engine)),
     Flag("--max-steps", "max_steps", "N"),
     Flag("--data", "data.source", "synthetic|PATH.csv"),
     Flag("--target", "data.target", "COLUMN"),
@@ -111,7 +106,8 @@ def presets_text() -> str:
 
     lines = ["defaults of each algorithm (a flag given replaces its default):"]
     for algorithm, preset in PRESETS.items():
-        settings = [f"{name} {value:g}" for name, value in preset.defaults.items() if name != "weight_decay"]
+        # no weight decay is the rule's default, not worth a word; adamw's is
+        settings = [f"{name.replace('_', '-')} {value:g}" for name, value in preset.defaults.items() if name != "weight_decay" or value]
         settings += [f"batch-size {preset.batch_size}", f"epochs {preset.epochs}"]
         lines.append(f"  {algorithm.value:<9} {', '.join(settings)}")
     return "\n".join(lines)
@@ -175,7 +171,7 @@ def build_parser() -> Parser:
         "With no command, opens the app with these settings preloaded.",
     )
     add_run_flags(parser)
-    parser.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the Learn view's explanations")
+    parser.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the Learn view's explanations")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     train = commands.add_parser(
         "train", help="train headless and print a summary", description="Train headless.",
@@ -219,7 +215,14 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    try:
+        return _main(sys.argv[1:] if argv is None else argv)
+    except KeyboardInterrupt:  # Ctrl-C while the settings are still being read: nothing started yet
+        print("tui-trainer: interrupted before training started", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: list[str]) -> int:
     if not argv:  # nothing to parse or check: open the app before loading the settings models
         return _open_app(None)
     misplaced = _misplaced_output_flag(argv)

@@ -7,8 +7,11 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
+
+from tui_trainer.core.config import PRESETS
 
 from tui_trainer.cli import main
 
@@ -61,9 +64,12 @@ def test_default_run_prints_a_readable_summary(capsys):
 def test_help_lists_each_algorithms_defaults_and_they_are_the_ones_used(capsys):
     code, out, _ = train(capsys, "--help")
     assert code == 0
-    lines = {line.split()[0]: line for line in out.splitlines()[-7:]}
-    assert list(lines) == ["bgd", "sgd", "mbgd", "momentum", "adagrad", "rmsprop", "adam"]
+    lines = {line.split()[0]: line for line in out.splitlines()[-len(PRESETS) :]}
+    assert list(lines) == [algorithm.value for algorithm in PRESETS]
+    seed_seven = ["bgd", "sgd", "mbgd", "momentum", "adagrad", "rmsprop", "adam"]
+    assert [name for name in lines if name in seed_seven] == seed_seven and {"nesterov", "adamw"} <= set(lines)
     assert "lr 0.02, beta1 0.9, beta2 0.999" in lines["adam"] and "batch-size full, epochs 100" in lines["bgd"]
+    assert "weight-decay 0.01" in lines["adamw"] and "weight-decay" not in lines["adam"]
     code, out, _ = train(capsys, "--algorithm", "bgd", "--json")  # full batch for 100 epochs: 100 steps
     summary = strict_json(out)
     assert code == 0 and (summary["epochs"], summary["steps"]) == (100, 100)
@@ -204,9 +210,19 @@ def test_interrupt_flushes_metrics_prints_summary_and_exits_130(tmp_path, signum
     assert "Traceback" not in err
 
 
+def loading_torch(pid: int) -> bool:
+    """Whether the process has begun to load torch's libraries: settings read, training not begun."""
+    try:
+        return "libtorch" in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
 def test_interrupt_before_training_starts_is_quiet_and_130():
     process = subprocess.Popen(LONG_RUN, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(0.3)  # still importing torch
+    deadline = time.monotonic() + 30
+    while not loading_torch(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.005)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
     assert process.returncode == 130 and "Traceback" not in err

@@ -61,7 +61,7 @@ def test_hyperparameters_of_other_algorithms_are_refused_by_name():
         ({"batch_size": 2.5}, "batch_size: must be a whole number >= 1 or 'full', got 2.5"),
         ({"epochs": 0}, "epochs: must be a whole number >= 1, got 0"),
         ({"epochs": "ten"}, "epochs: must be a whole number, got 'ten'"),
-        ({"algorithm": "newton"}, "algorithm: must be one of 'bgd', 'sgd', 'mbgd', 'momentum', 'adagrad', 'rmsprop' or 'adam', got 'newton'"),
+        ({"algorithm": "newton"}, "algorithm: must be one of 'bgd', 'sgd', 'mbgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam' or 'adamw', got 'newton'"),
         ({"implementation": "numpy"}, "implementation: must be one of 'torch' or 'scratch', got 'numpy'"),
         ({"speed": 1}, "speed: is not a setting"),
     ],
@@ -132,7 +132,9 @@ def test_settings_are_immutable_and_csv_defaults_standardize():
 
 
 def test_every_algorithm_has_a_summary_and_a_rule():
-    assert {a.value for a in Algorithm} == {"bgd", "sgd", "mbgd", "momentum", "adagrad", "rmsprop", "adam"}
+    seed_seven = ["bgd", "sgd", "mbgd", "momentum", "adagrad", "rmsprop", "adam"]
+    assert [a.value for a in Algorithm] == ["bgd", "sgd", "mbgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"]
+    assert [PRESETS[name].epochs for name in seed_seven] == [100, 5, 20, 20, 20, 20, 20]  # the seed's defaults stay
     for algorithm in Algorithm:
         assert PRESETS[algorithm].summary
         assert "lr" in PRESETS[algorithm].defaults

@@ -3,7 +3,7 @@ parameters the optimizer produced."""
 
 import pytest
 
-from tui_trainer.core.config import Algorithm, RunConfig
+from tui_trainer.core.config import PRESETS, Algorithm, RunConfig
 from tui_trainer.core.events import LedgerEntry, StepLosses
 from tui_trainer.core.trainer import Trainer
 
@@ -42,9 +42,15 @@ def test_hand_gradients_equal_autograds_and_the_written_update_is_the_optimizers
 
 @pytest.mark.parametrize("algorithm", [a.value for a in Algorithm])
 def test_weight_decay_is_written_out_too(algorithm):
+    decoupled = PRESETS[algorithm].rule.decoupled_weight_decay  # AdamW shrinks θ, the rest add λθ to g
     for entry in ledger_of(settings(algorithm, "scratch", optimizer={"weight_decay": 0.1})):
         for update in entry.updates:
-            assert update.lines[0].symbol == "g" and "λθ" in update.lines[0].formula
+            first = update.lines[0]
+            if decoupled:
+                assert first.symbol == "θ" and "lr·λ" in first.formula
+                assert first.value == pytest.approx(update.before * (1 - entry.lr * 0.1), rel=1e-9)
+            else:
+                assert first.symbol == "g" and "λθ" in first.formula
             assert update.lines[-1].value == pytest.approx(update.after, rel=1e-6, abs=1e-7)
 
 

@@ -21,6 +21,7 @@ from textual.widgets import Button, Footer, LoadingIndicator, TabbedContent, Tab
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..core.events import RunState
+from ..names import LARGEST
 from ..engine import protocol as p
 from ..engine.host import EngineDied, EngineHost, prepare
 from .messages import EngineBatch, EngineGone, LearningRateSubmitted, RaceSubmitted
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
 REFRESH_SECONDS = 1 / 15  # the screen shows new numbers at most this often
 CHART_SECONDS = 1 / 20  # the chart, the costliest widget, is redrawn at most this often
 DEFAULT_THEME = "trainer-dark"
-LARGEST = 1e30  # the settings' own bound on rates (core.config.LARGEST; not imported before the first frame)
 
 
 def needs_panels(action: Callable) -> Callable:
@@ -515,7 +515,7 @@ class TrainerApp(App):
         if found is None or config is None:
             self.notify("Fix the settings first: the best values come from the data.", severity="warning")
             return
-        rule = config.optimizer.rule.value
+        rule = config.optimizer.rule.name
         if rule == "momentum" and found.momentum is not None:
             self.form.set_values({"optimizer.lr": f"{found.momentum_lr:.4g}", "optimizer.momentum": f"{found.momentum:.4g}", "optimizer.batch_size": "full"})
             self.notify(f"momentum's best on this bowl: lr {found.momentum_lr:.4g}, μ {found.momentum:.4g}, full batch (Goh, Distill 2017)")

@@ -21,7 +21,10 @@ from ..core.config import (
     RunConfig,
     Schedule,
 )
+from ..core.rules import ALGORITHMS as ALGORITHM_SPECS
+from ..core.rules import HYPERPARAMETERS as RULE_HYPERPARAMETERS
 from ..core.validation import field_errors
+from ..names import Engine, Implementation, Init, names
 
 CSV = "csv"
 
@@ -44,10 +47,7 @@ class TextField:
         return model.model_fields[name].description or ""
 
 
-HYPERPARAMETER_FIELDS = {
-    name: TextField(f"optimizer.{name}", label)
-    for name, label in zip(HYPERPARAMETERS, ("lr", "momentum", "alpha", "beta1", "beta2", "eps", "weight decay"))
-}
+HYPERPARAMETER_FIELDS = {name: TextField(f"optimizer.{name}", h.label) for name, h in RULE_HYPERPARAMETERS.items()}
 OPTIMIZER_FIELDS = [
     *HYPERPARAMETER_FIELDS.values(),
     TextField("optimizer.batch_size", "batch size"),
@@ -58,7 +58,7 @@ OPTIMIZER_FIELDS = [
 ]
 SCHEDULE_FIELDS = {
     name: TextField(f"optimizer.{name}", label)
-    for name, label in zip(SCHEDULE_SETTINGS, ("every (epochs)", "gamma", "lr at the end", "warm-up epochs", "warm-up start"))
+    for name, label in zip(SCHEDULE_SETTINGS, ("every (epochs)", "gamma", "lr at the end", "warm-up epochs", "warm-up start"), strict=True)
 }
 SYNTHETIC_FIELDS = [
     TextField("data.samples", "samples"),
@@ -76,11 +76,11 @@ SHARED_DATA_FIELDS = [TextField("data.val_fraction", "val fraction"), TextField(
 TEXT_FIELDS = [*OPTIMIZER_FIELDS, *SCHEDULE_FIELDS.values(), *SYNTHETIC_FIELDS, *CSV_FIELDS, *SHARED_DATA_FIELDS]
 
 # choices: the non-text settings
-ALGORITHMS = [algorithm.value for algorithm in Algorithm]
-IMPLEMENTATIONS = ["torch", "scratch"]
-ENGINES = ["autograd", "fused"]
-SCHEDULES = [schedule.value for schedule in Schedule]
-INITS = ["normal", "zeros"]
+ALGORITHMS = list(ALGORITHM_SPECS)
+IMPLEMENTATIONS = list(names(Implementation))
+ENGINES = list(names(Engine))
+SCHEDULES = list(names(Schedule))
+INITS = sorted(names(Init), key=lambda name: name != RunConfig.model_fields["init"].default)  # the default first
 SOURCES = [SYNTHETIC, CSV]
 
 
@@ -168,7 +168,7 @@ def build_config(values: dict[str, Any]) -> tuple[RunConfig | None, dict[str, st
 
 def lr_warning(config: RunConfig, found) -> str | None:
     """A warning for a learning rate past what the data's curvature allows (core.stability)."""
-    rule = config.optimizer.rule.value
+    rule = config.optimizer.rule.name
     lr = config.optimizer.lr
     if rule == "plain" and lr > found.max_stable_lr:
         return f"above 2/λmax = {found.max_stable_lr:.4g}: plain full-batch gradient descent diverges here"

@@ -1,65 +1,18 @@
 """The words of the Learn view, in English and in Chinese (the seed notes' language).
 
-Each algorithm has its rule as a formula and a paragraph on what it fixes in the rule before it,
-following the seed's story: BGD -> SGD -> mini-batch -> Momentum -> AdaGrad -> RMSProp -> Adam.
+Each algorithm's formula and its paragraph on what it fixes in the rule before it (the seed's story:
+BGD -> SGD -> mini-batch -> Momentum -> AdaGrad -> RMSProp -> Adam, then Nesterov and AdamW) come
+from the rule registry; this module holds the view's other words.
 """
 
 from __future__ import annotations
 
-LANGUAGES = ("en", "zh")
+from ..core.rules import ALGORITHMS
+from ..names import LANGUAGES
 
-RULES = {
-    "bgd": "θ ← θ − lr·∇L(θ)   with ∇L over every training row",
-    "sgd": "θ ← θ − lr·∇Lᵢ(θ)   with ∇Lᵢ from one random row",
-    "mbgd": "θ ← θ − lr·∇L_B(θ)   with ∇L_B from a random batch B",
-    "momentum": "v ← μ·v + g;   θ ← θ − lr·v",
-    "adagrad": "s ← s + g²;   θ ← θ − lr·g / (√s + ε)",
-    "rmsprop": "s ← α·s + (1−α)·g²;   θ ← θ − lr·g / (√s + ε)",
-    "adam": "m ← β1·m + (1−β1)·g;   v ← β2·v + (1−β2)·g²;   m̂ = m/(1−β1ᵗ);   v̂ = v/(1−β2ᵗ);   θ ← θ − lr·m̂ / (√v̂ + ε)",
-}
-
-STORIES = {
-    "en": {
-        "bgd": "Batch gradient descent looks at every training row before each step, so every step "
-        "points straight down the slope of the whole loss. That is exact but slow: one step costs a "
-        "full pass over the data, which hurts when the data is large.",
-        "sgd": "Stochastic gradient descent fixes the cost: each step uses one random row, so a "
-        "step is cheap and many steps fit in one pass. The price is noise — a single row's gradient "
-        "points only roughly downhill, so the loss jitters and never quite settles.",
-        "mbgd": "Mini-batch gradient descent sits between the two: a small random batch per step "
-        "averages away much of SGD's noise while staying far cheaper than the whole data. It still "
-        "needs one well-chosen learning rate, and near the bottom it keeps wandering.",
-        "momentum": "Momentum smooths the steps: it keeps a running sum of past gradients (v) and "
-        "moves along it. Directions that agree from step to step build up speed; directions that "
-        "flip sign cancel out. Steep, narrow valleys that make plain steps zig-zag are crossed calmly.",
-        "adagrad": "AdaGrad gives every parameter its own learning rate: it divides by the square "
-        "root of that parameter's summed squared gradients (s). Parameters with big gradients slow "
-        "down, rare or small ones keep moving. But s only grows, so in time every step shrinks to nothing.",
-        "rmsprop": "RMSProp fixes AdaGrad's ever-shrinking steps: instead of summing squared "
-        "gradients it keeps their decaying average (α weighs the past). The per-parameter scaling "
-        "stays, but old gradients are forgotten, so learning never stalls for good.",
-        "adam": "Adam joins momentum and RMSProp: m is a decaying mean of the gradients (the "
-        "direction), v a decaying mean of their squares (the scale). Both start at zero, so early on "
-        "they are too small; dividing by 1−βᵗ (bias correction) undoes that.",
-    },
-    "zh": {
-        "bgd": "批量梯度下降每走一步都要看完全部训练样本，所以每一步都沿着整个损失函数的下坡方向前进。"
-        "它很准，但很慢：走一步就要把数据完整过一遍，数据一大就吃不消。",
-        "sgd": "随机梯度下降解决了代价问题：每一步只用一个随机样本，一步很便宜，过一遍数据就能走很多步。"
-        "代价是噪声：单个样本的梯度只是大致指向下坡，损失会抖动，始终停不稳。",
-        "mbgd": "小批量梯度下降介于两者之间：每一步用一小批随机样本，既平均掉了随机梯度下降的大部分噪声，"
-        "又比用全部数据便宜得多。但它仍需要一个合适的学习率，而且在最低点附近还会来回徘徊。",
-        "momentum": "动量法让步子变得平滑：它累积过去梯度的加权和（v），并沿着它前进。"
-        "每一步方向一致的分量越走越快，来回变号的分量互相抵消；原本会让普通步子之字形前进的又陡又窄的山谷，"
-        "现在可以平稳地穿过。",
-        "adagrad": "AdaGrad 给每个参数各自的学习率：用该参数历次梯度平方和（s）的平方根去除。"
-        "梯度大的参数走得慢，梯度小或少见的参数继续前进。但 s 只增不减，久而久之每一步都会缩到几乎为零。",
-        "rmsprop": "RMSProp 解决了 AdaGrad 步长越来越小的问题：它不再累加梯度平方，而是保留其衰减平均（α 表示对过去的权重）。"
-        "按参数缩放的好处还在，旧的梯度会被逐渐遗忘，学习不会永远停滞。",
-        "adam": "Adam 把动量法和 RMSProp 结合起来：m 是梯度的衰减平均（方向），v 是梯度平方的衰减平均（尺度）。"
-        "两者都从零开始，所以一开始偏小；除以 1−βᵗ（偏差修正）正是为了抵消这一点。",
-    },
-}
+# each algorithm's rule and story live with the rule itself (core/rules), in both languages
+RULES = {name: spec.shown_formula for name, spec in ALGORITHMS.items()}
+STORIES = {lang: {name: spec.story[lang] for name, spec in ALGORITHMS.items()} for lang in LANGUAGES}
 
 EXPERIMENTS = {
     "en": {

@@ -15,21 +15,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .config import Engine, Experiments, Implementation, OptimizerConfig, Rule
+from ..names import Engine, Implementation
+from .config import Experiments, OptimizerConfig
 
 # rows of a big batch processed together, by both engines alike (so their sums agree);
 # measured best for autograd, and within a few percent of best for fused
 BLOCK_ROWS = 1 << 17
-
-# torch.optim's names for its state, and the names we show (shared with the scratch rules)
-_TORCH_STATE_NAMES = {
-    "momentum_buffer": "velocity",
-    "sum": "sum_sq",
-    "square_avg": "mean_sq",
-    "exp_avg": "m",
-    "exp_avg_sq": "v",
-}
-
 
 class Stepper:
     """Takes one optimisation step of a linear model on a batch; holds the optimizer's state."""
@@ -148,7 +139,7 @@ class TorchOptimStepper(Stepper):
 
     def __init__(self, model: nn.Linear, config: OptimizerConfig, experiments: Experiments | None = None) -> None:
         super().__init__(model, config, experiments)
-        self.optimizer = build_torch_optimizer(self.params, config)
+        self.optimizer = config.rule.torch_optimizer(self.params, config, has_fused_kernels(self.params[0].device))
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         if not self.experiments.forget_zero_grad:
@@ -168,11 +159,11 @@ class TorchOptimStepper(Stepper):
 
     def state(self) -> dict[str, list[torch.Tensor]]:
         found: dict[str, list[torch.Tensor]] = {}
-        for param in self.params:
-            for key, value in self.optimizer.state.get(param, {}).items():
-                if key in _TORCH_STATE_NAMES and isinstance(value, torch.Tensor):
-                    found.setdefault(_TORCH_STATE_NAMES[key], []).append(value)
-        return {name: tensors for name, tensors in found.items() if len(tensors) == len(self.params)}
+        for slot in self.config.rule.state:  # torch.optim creates its state at the first step
+            tensors = [self.optimizer.state.get(param, {}).get(slot.torch_key) for param in self.params]
+            if all(isinstance(tensor, torch.Tensor) for tensor in tensors):
+                found[slot.name] = tensors
+        return found
 
     def _capture_state(self) -> Any:
         return copy.deepcopy(self.optimizer.state_dict())
@@ -180,25 +171,6 @@ class TorchOptimStepper(Stepper):
     def _restore_state(self, state: Any) -> None:
         # load_state_dict may keep references to what it is given: hand it a copy
         self.optimizer.load_state_dict(copy.deepcopy(state))
-
-
-def build_torch_optimizer(params: list[torch.Tensor], config: OptimizerConfig) -> torch.optim.Optimizer:
-    """torch.optim with its arithmetic pinned: the fused single-kernel Adam and Adagrad where torch
-    has them for the device, the single-tensor loop otherwise (what the fused engine matches)."""
-    wd, lr = config.weight_decay, config.lr
-    fused = {"fused": True} if has_fused_kernels(params[0].device) else {"foreach": False}
-    match config.rule:
-        case Rule.PLAIN:
-            return torch.optim.SGD(params, lr=lr, weight_decay=wd, foreach=False)
-        case Rule.MOMENTUM:
-            return torch.optim.SGD(params, lr=lr, momentum=config.momentum, weight_decay=wd, foreach=False)
-        case Rule.ADAGRAD:
-            return torch.optim.Adagrad(params, lr=lr, eps=config.eps, weight_decay=wd, **fused)
-        case Rule.RMSPROP:
-            return torch.optim.RMSprop(params, lr=lr, alpha=config.alpha, eps=config.eps, weight_decay=wd, foreach=False)
-        case Rule.ADAM:
-            return torch.optim.Adam(params, lr=lr, betas=(config.beta1, config.beta2), eps=config.eps, weight_decay=wd, **fused)
-    raise AssertionError(f"no torch optimizer for {config.rule}")
 
 
 def has_fused_kernels(device: torch.device) -> bool:
@@ -209,22 +181,12 @@ def has_fused_kernels(device: torch.device) -> bool:
 class ScratchStepper(Stepper):
     """The seed's manual loop: backward fills `.grad`, the rule is written out under no_grad."""
 
-    # state each rule keeps, one tensor per parameter, all starting at zero
-    STATE_NAMES: dict[Rule, tuple[str, ...]] = {
-        Rule.PLAIN: (),
-        Rule.MOMENTUM: ("velocity",),
-        Rule.ADAGRAD: ("sum_sq",),
-        Rule.RMSPROP: ("mean_sq",),
-        Rule.ADAM: ("m", "v"),
-    }
-
     def __init__(self, model: nn.Linear, config: OptimizerConfig, experiments: Experiments | None = None) -> None:
         super().__init__(model, config, experiments)
         self.t = 0  # steps taken: Adam's bias correction needs it
-        self.buffers = {
-            name: [torch.zeros_like(p) for p in self.params] for name in self.STATE_NAMES[config.rule]
-        }
-        self._update = getattr(self, f"_update_{config.rule.value}")
+        self.rule = config.rule
+        self.buffers = {name: [torch.zeros_like(p) for p in self.params] for name in self.rule.state_names}
+        self.correct_bias = not self.experiments.no_bias_correction
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         for param in self.params:  # gradients accumulate in .grad unless zeroed
@@ -232,46 +194,14 @@ class ScratchStepper(Stepper):
                 param.grad.zero_()
         loss = self.loss_and_gradients(x, y)
         self.t += 1
+        config, wd = self.config, self.config.weight_decay
+        coupled = wd and not self.rule.decoupled_weight_decay  # L2: λθ joins the gradient
         with torch.no_grad():
             for index, param in enumerate(self.params):
-                grad = param.grad
-                if self.config.weight_decay:
-                    grad = grad + self.config.weight_decay * param
-                self._update(index, param, grad)
+                grad = param.grad + wd * param if coupled else param.grad
+                state = {name: tensors[index] for name, tensors in self.buffers.items()}
+                self.rule.scratch_update(param, grad, state, config, self._lr, self.t, self.correct_bias)
         return loss
-
-    # each rule updates one parameter in place; the formulas are the ones the seed's notes show
-
-    def _update_plain(self, i: int, param: torch.Tensor, grad: torch.Tensor) -> None:
-        param -= self._lr * grad
-
-    def _update_momentum(self, i: int, param: torch.Tensor, grad: torch.Tensor) -> None:
-        velocity = self.buffers["velocity"][i]
-        velocity.copy_(self.config.momentum * velocity + grad)
-        param -= self._lr * velocity
-
-    def _update_adagrad(self, i: int, param: torch.Tensor, grad: torch.Tensor) -> None:
-        sum_sq = self.buffers["sum_sq"][i]
-        sum_sq += grad * grad
-        param -= self._lr * grad / (sum_sq.sqrt() + self.config.eps)
-
-    def _update_rmsprop(self, i: int, param: torch.Tensor, grad: torch.Tensor) -> None:
-        alpha = self.config.alpha
-        mean_sq = self.buffers["mean_sq"][i]
-        mean_sq.copy_(alpha * mean_sq + (1 - alpha) * grad * grad)
-        param -= self._lr * grad / (mean_sq.sqrt() + self.config.eps)
-
-    def _update_adam(self, i: int, param: torch.Tensor, grad: torch.Tensor) -> None:
-        beta1, beta2 = self.config.beta1, self.config.beta2
-        m, v = self.buffers["m"][i], self.buffers["v"][i]
-        m.copy_(beta1 * m + (1 - beta1) * grad)
-        v.copy_(beta2 * v + (1 - beta2) * grad * grad)
-        if self.experiments.no_bias_correction:  # m and v start at 0 and stay small for a while
-            m_hat, v_hat = m, v
-        else:
-            m_hat = m / (1 - beta1**self.t)
-            v_hat = v / (1 - beta2**self.t)
-        param -= self._lr * m_hat / (v_hat.sqrt() + self.config.eps)
 
     def state(self) -> dict[str, list[torch.Tensor]]:
         return self.buffers

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -24,32 +23,12 @@ from pydantic import (
 )
 
 
-class Algorithm(StrEnum):
-    """The seven algorithms of the seed notes, by their CLI names."""
+from ..names import FULL_BATCH, LARGEST, SYNTHETIC, Engine, Implementation, Init, Schedule
+from .rules import ALGORITHMS, HYPERPARAMETERS as _HYPERPARAMETERS, AlgorithmSpec, UpdateRule
 
-    BGD = "bgd"
-    SGD = "sgd"
-    MBGD = "mbgd"
-    MOMENTUM = "momentum"
-    ADAGRAD = "adagrad"
-    RMSPROP = "rmsprop"
-    ADAM = "adam"
-
-
-class Implementation(StrEnum):
-    TORCH = "torch"  # torch.optim does the update
-    SCRATCH = "scratch"  # the update rule written out by hand, as the seed teaches
-
-
-class Schedule(StrEnum):
-    """How the learning rate moves over the epochs (torch.optim.lr_scheduler does the moving)."""
-
-    CONSTANT = "constant"
-    STEP = "step"  # StepLR: times gamma every `step_every` epochs
-    EXPONENTIAL = "exponential"  # ExponentialLR: times gamma every epoch
-    COSINE = "cosine"  # CosineAnnealingLR: down to lr_min along a half cosine over the run
-    WARMUP = "warmup"  # LinearLR: from warmup_start × lr up to lr over warmup_epochs
-
+# The algorithms' names come from the rule registry, so a new rule module is a new choice here too.
+Algorithm = StrEnum("Algorithm", {name.upper(): name for name in ALGORITHMS})  # type: ignore[misc]
+Algorithm.__doc__ = "The algorithms of the rule registry (core/rules), by their CLI names."
 
 # each schedule's own settings and their defaults
 SCHEDULE_DEFAULTS: dict[Schedule, dict[str, float]] = {
@@ -62,27 +41,12 @@ SCHEDULE_DEFAULTS: dict[Schedule, dict[str, float]] = {
 SCHEDULE_SETTINGS = ("step_every", "gamma", "lr_min", "warmup_epochs", "warmup_start")
 
 
-class Engine(StrEnum):
-    AUTOGRAD = "autograd"  # loss.backward() computes the gradients, as the seed teaches
-    FUSED = "fused"  # closed-form gradients and in-place updates: no autograd graph, much faster
 
 
-class Init(StrEnum):
-    ZEROS = "zeros"
-    NORMAL = "normal"
 
 
-class Rule(StrEnum):
-    """Update rules; an algorithm is a rule plus a batching mode."""
-
-    PLAIN = "plain"
-    MOMENTUM = "momentum"
-    ADAGRAD = "adagrad"
-    RMSPROP = "rmsprop"
-    ADAM = "adam"
 
 
-FULL_BATCH = "full"
 BatchSize = int | Literal["full"]
 
 # --- value checks with messages a person understands -------------------------------------
@@ -121,7 +85,6 @@ def _finite(value: float) -> float:
     return value
 
 
-LARGEST = 1e30  # rates and scales past this make no sense, and past ~3.4e38 float32 cannot hold them
 
 
 def _positive(value: float) -> float:
@@ -194,76 +157,9 @@ def _count(minimum: int):
 
 # --- algorithm presets ---------------------------------------------------------------------
 
-HYPERPARAMETERS = ("lr", "momentum", "alpha", "beta1", "beta2", "eps", "weight_decay")
-
-
-@dataclass(frozen=True)
-class Preset:
-    """What an algorithm is: its update rule, and defaults that converge on the default data."""
-
-    rule: Rule
-    summary: str
-    defaults: dict[str, float]
-    batch_size: BatchSize
-    epochs: int
-
-    @property
-    def hyperparameters(self) -> tuple[str, ...]:
-        """The hyperparameters this algorithm uses, in display order."""
-        return tuple(name for name in HYPERPARAMETERS if name in self.defaults)
-
-
-PRESETS: dict[Algorithm, Preset] = {
-    Algorithm.BGD: Preset(
-        rule=Rule.PLAIN,
-        summary="batch gradient descent: every step uses the whole training set",
-        defaults={"lr": 0.1, "weight_decay": 0.0},
-        batch_size=FULL_BATCH,
-        epochs=100,
-    ),
-    Algorithm.SGD: Preset(
-        rule=Rule.PLAIN,
-        summary="stochastic gradient descent: every step uses one random sample",
-        defaults={"lr": 0.01, "weight_decay": 0.0},
-        batch_size=1,
-        epochs=5,
-    ),
-    Algorithm.MBGD: Preset(
-        rule=Rule.PLAIN,
-        summary="mini-batch gradient descent: every step uses a small random batch",
-        defaults={"lr": 0.05, "weight_decay": 0.0},
-        batch_size=32,
-        epochs=20,
-    ),
-    Algorithm.MOMENTUM: Preset(
-        rule=Rule.MOMENTUM,
-        summary="momentum: steps follow a decaying sum of past gradients",
-        defaults={"lr": 0.01, "momentum": 0.9, "weight_decay": 0.0},
-        batch_size=32,
-        epochs=20,
-    ),
-    Algorithm.ADAGRAD: Preset(
-        rule=Rule.ADAGRAD,
-        summary="AdaGrad: each parameter's step shrinks with its summed squared gradients",
-        defaults={"lr": 0.5, "eps": 1e-10, "weight_decay": 0.0},
-        batch_size=32,
-        epochs=20,
-    ),
-    Algorithm.RMSPROP: Preset(
-        rule=Rule.RMSPROP,
-        summary="RMSProp: like AdaGrad, but squared gradients are averaged, not summed",
-        defaults={"lr": 0.01, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0},
-        batch_size=32,
-        epochs=20,
-    ),
-    Algorithm.ADAM: Preset(
-        rule=Rule.ADAM,
-        summary="Adam: momentum and RMSProp together, with bias correction",
-        defaults={"lr": 0.02, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
-        batch_size=32,
-        epochs=20,
-    ),
-}
+HYPERPARAMETERS = tuple(_HYPERPARAMETERS)
+Preset = AlgorithmSpec  # what an algorithm is: its update rule, and defaults that converge on the default data
+PRESETS: dict[Algorithm, AlgorithmSpec] = {Algorithm(name): spec for name, spec in ALGORITHMS.items()}
 
 
 class OptimizerConfig(BaseModel):
@@ -275,15 +171,15 @@ class OptimizerConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
-    algorithm: Algorithm = Field(default=Algorithm.BGD, description="Which of the seven algorithms to run.")
+    algorithm: Algorithm = Field(default=Algorithm.BGD, description="Which algorithm to run (the seed's seven, nesterov, adamw).")
     implementation: Implementation = Field(default=Implementation.TORCH, description="`torch` uses torch.optim; `scratch` writes the update out by hand.")
-    lr: Positive = Field(default=None, description="learning rate: the size of each step")
-    momentum: Fraction | None = Field(default=None, description="momentum: how much of the last step to keep")
-    alpha: Fraction | None = Field(default=None, description="RMSProp's decay of the mean squared gradient")
-    beta1: Fraction | None = Field(default=None, description="Adam's decay of the mean gradient (m)")
-    beta2: Fraction | None = Field(default=None, description="Adam's decay of the mean squared gradient (v)")
-    eps: Positive | None = Field(default=None, description="added to the denominator to avoid dividing by 0")
-    weight_decay: NonNegative = Field(default=None, description="L2 penalty added to every gradient")
+    lr: Positive = Field(default=None, description=_HYPERPARAMETERS["lr"].description)
+    momentum: Fraction | None = Field(default=None, description=_HYPERPARAMETERS["momentum"].description)
+    alpha: Fraction | None = Field(default=None, description=_HYPERPARAMETERS["alpha"].description)
+    beta1: Fraction | None = Field(default=None, description=_HYPERPARAMETERS["beta1"].description)
+    beta2: Fraction | None = Field(default=None, description=_HYPERPARAMETERS["beta2"].description)
+    eps: Positive | None = Field(default=None, description=_HYPERPARAMETERS["eps"].description)
+    weight_decay: NonNegative = Field(default=None, description=_HYPERPARAMETERS["weight_decay"].description)
     batch_size: Batch = Field(default=None, description="samples per step: a whole number or 'full'")
     epochs: _count(1) = Field(default=None, description="passes over the training set")
     schedule: Schedule = Field(default=Schedule.CONSTANT, description="how the learning rate changes over the epochs")
@@ -347,7 +243,7 @@ class OptimizerConfig(BaseModel):
         return PRESETS[self.algorithm]
 
     @property
-    def rule(self) -> Rule:
+    def rule(self) -> UpdateRule:
         return self.preset.rule
 
     def hyperparameters(self) -> dict[str, float]:
@@ -363,7 +259,6 @@ class OptimizerConfig(BaseModel):
         return " ".join([self.algorithm.value, *parts, f"batch={self.batch_size}"])
 
 
-SYNTHETIC = "synthetic"
 
 
 def _features(value: Any) -> Any:
@@ -478,9 +373,11 @@ class RunConfig(BaseModel):
         if experiments.any and self.engine is Engine.FUSED:
             raise ValueError("the experiments need engine autograd (fused builds no graph and zeroes nothing)")
         if experiments.no_bias_correction and (
-            self.optimizer.algorithm is not Algorithm.ADAM or self.optimizer.implementation is not Implementation.SCRATCH
+            not self.optimizer.rule.bias_correction or self.optimizer.implementation is not Implementation.SCRATCH
         ):
-            raise ValueError("Adam without bias correction is an experiment on the hand-written rule: choose algorithm adam and implementation scratch")
+            raise ValueError(
+                "Adam without bias correction is an experiment on the hand-written rule: choose algorithm adam and implementation scratch (adamw works too)"
+            )
         return self
 
 

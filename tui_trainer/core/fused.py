@@ -17,8 +17,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from .algorithms import BLOCK_ROWS, ScratchStepper, Stepper, has_fused_kernels
+from .algorithms import BLOCK_ROWS, Stepper, has_fused_kernels
 from .config import OptimizerConfig
+from .rules import FlatState
 
 
 class FusedStepper(Stepper):
@@ -35,12 +36,15 @@ class FusedStepper(Stepper):
         self.grad = torch.zeros_like(self.theta)
         self._grad_w_column = self.grad[:d].view(d, 1)  # where Xᵀ(dL/dy_hat) lands, with no copy
         self._grad_b = self.grad[d:]
-        self.buffers = {name: torch.zeros_like(self.theta) for name in ScratchStepper.STATE_NAMES[config.rule]}
+        self.buffers = {name: torch.zeros_like(self.theta) for name in config.rule.state_names}
         self.t = 0
-        self.weight_decay = config.weight_decay
-        self._kernels = has_fused_kernels(self.theta.device)  # as build_torch_optimizer decides
         self._step_count = torch.zeros((), dtype=self.theta.dtype, device=self.theta.device)
-        self._update = getattr(self, f"_update_{config.rule.value}")
+        flat = FlatState(
+            self.theta, self.grad, self.buffers, self._step_count,
+            kernels=has_fused_kernels(self.theta.device),  # as the autograd engine's torch.optim decides
+            lr=lambda: self._lr, steps=lambda: self.t,
+        )
+        self._update = config.rule.fused_update(flat, config)
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         loss = self.gradient(x, y)
@@ -96,60 +100,6 @@ class FusedStepper(Stepper):
         """From now on the parameters' .grad show the gradient, as after loss.backward()."""
         self.model.weight.grad = self.grad[: self.w.numel()].view_as(self.w)
         self.model.bias.grad = self._grad_b
-
-    # the rules, on the flat θ, with the arithmetic of the torch.optim optimizer the autograd
-    # engine builds (build_torch_optimizer): its single-tensor loop, or its fused kernel
-
-    def _decayed(self) -> torch.Tensor:
-        """The gradient with L2 weight decay added, as torch.optim adds it."""
-        if self.weight_decay:
-            return self.grad.add(self.theta, alpha=self.weight_decay)
-        return self.grad
-
-    def _update_plain(self) -> None:
-        self.theta.add_(self._decayed(), alpha=-self._lr)
-
-    def _update_momentum(self) -> None:
-        velocity = self.buffers["velocity"]
-        velocity.mul_(self.config.momentum).add_(self._decayed())
-        self.theta.add_(velocity, alpha=-self._lr)
-
-    def _update_adagrad(self) -> None:
-        sum_sq = self.buffers["sum_sq"]
-        if self._kernels:
-            self._step_count.add_(1)  # on the device: a graph replay advances it too
-            torch._fused_adagrad_(
-                [self.theta], [self.grad], [sum_sq], [self._step_count],
-                lr=self._lr, lr_decay=0.0, weight_decay=self.weight_decay, eps=self.config.eps, maximize=False,
-            )
-            return
-        grad = self._decayed()
-        sum_sq.addcmul_(grad, grad, value=1)
-        self.theta.addcdiv_(grad, sum_sq.sqrt().add_(self.config.eps), value=-self._lr)
-
-    def _update_rmsprop(self) -> None:
-        grad, alpha = self._decayed(), self.config.alpha
-        mean_sq = self.buffers["mean_sq"]
-        mean_sq.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
-        self.theta.addcdiv_(grad, mean_sq.sqrt().add_(self.config.eps), value=-self._lr)
-
-    def _update_adam(self) -> None:
-        beta1, beta2 = self.config.beta1, self.config.beta2
-        m, v = self.buffers["m"], self.buffers["v"]
-        if self._kernels:
-            self._step_count.add_(1)  # on the device: a graph replay advances it too
-            torch._fused_adam_(
-                [self.theta], [self.grad], [m], [v], [], [self._step_count],
-                lr=self._lr, beta1=beta1, beta2=beta2, weight_decay=self.weight_decay, eps=self.config.eps,
-                amsgrad=False, maximize=False,
-            )
-            return
-        grad = self._decayed()
-        m.lerp_(grad, 1 - beta1)
-        v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        step_size = self._lr / (1 - beta1**self.t)
-        denom = (v.sqrt() / (1 - beta2**self.t) ** 0.5).add_(self.config.eps)
-        self.theta.addcdiv_(m, denom, value=-step_size)
 
     def state(self) -> dict[str, list[torch.Tensor]]:
         d = self.w.numel()

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import torch
 
-from .config import Engine, Rule
+from ..names import Engine
+from .rules.base import n, p
 from .events import BatchRow, LedgerEntry, ParameterUpdate, UpdateLine
 
 SHOWN_ROWS = 5  # a long batch is summarised: its first rows, and how many more
@@ -64,7 +65,7 @@ def entry(trainer, before: Before, step: int, reported_loss: float) -> LedgerEnt
         step=step + 1,
         epoch=step // trainer.steps_per_epoch + 1,
         algorithm=config.optimizer.algorithm.value,
-        rule=config.optimizer.rule.value,
+        rule=config.optimizer.rule.name,
         engine=config.engine.value,
         lr=before.lr,
         batch_size=rows,
@@ -77,74 +78,20 @@ def entry(trainer, before: Before, step: int, reported_loss: float) -> LedgerEnt
     )
 
 
-def _n(value: float) -> str:
-    return f"{value:.4g}"
-
-
-def _p(value: float) -> str:
-    """A number as a factor: negative ones in brackets, so 0.1·(−1.84) reads right."""
-    return f"({value:.4g})" if value < 0 else f"{value:.4g}"
-
-
 def _rule_lines(config, before: Before, grads: list[float], t: int) -> list[list[UpdateLine]]:
     """For each parameter, the rule's lines with the numbers; the last line is the new value."""
     optimizer = config.optimizer
-    lr, wd = before.lr, optimizer.weight_decay
+    rule, lr, wd = optimizer.rule, before.lr, optimizer.weight_decay
+    correct_bias = not config.experiments.no_bias_correction
     out = []
-    for i, (theta, g) in enumerate(zip(before.theta, grads)):
+    for i, (theta, g) in enumerate(zip(before.theta, grads, strict=True)):
         lines: list[UpdateLine] = []
-        if wd:
+        if wd and not rule.decoupled_weight_decay:  # L2, as torch.optim adds it: λθ joins the gradient
             g_eff = g + wd * theta
-            lines.append(UpdateLine("g", f"g + λθ = {_n(g)} + {_p(wd)}·{_p(theta)}", g_eff))
+            lines.append(UpdateLine("g", f"g + λθ = {n(g)} + {p(wd)}·{p(theta)}", g_eff))
             g = g_eff
-        match optimizer.rule:
-            case Rule.PLAIN:
-                new = theta - lr * g
-                lines.append(UpdateLine("θ", f"θ − lr·g = {_n(theta)} − {_p(lr)}·{_p(g)}", new))
-            case Rule.MOMENTUM:
-                mu, v = optimizer.momentum, _state(before, "velocity", i)
-                v_new = mu * v + g
-                new = theta - lr * v_new
-                lines += [
-                    UpdateLine("v", f"μ·v + g = {_n(mu)}·{_p(v)} + {_p(g)}", v_new),
-                    UpdateLine("θ", f"θ − lr·v = {_n(theta)} − {_p(lr)}·{_p(v_new)}", new),
-                ]
-            case Rule.ADAGRAD:
-                s, eps = _state(before, "sum_sq", i), optimizer.eps
-                s_new = s + g * g
-                new = theta - lr * g / (s_new**0.5 + eps)
-                lines += [
-                    UpdateLine("s", f"s + g² = {_n(s)} + {_p(g)}²", s_new),
-                    UpdateLine("θ", f"θ − lr·g/(√s + ε) = {_n(theta)} − {_p(lr)}·{_p(g)}/({_p(s_new**0.5)} + {eps:g})", new),
-                ]
-            case Rule.RMSPROP:
-                s, alpha, eps = _state(before, "mean_sq", i), optimizer.alpha, optimizer.eps
-                s_new = alpha * s + (1 - alpha) * g * g
-                new = theta - lr * g / (s_new**0.5 + eps)
-                lines += [
-                    UpdateLine("s", f"α·s + (1−α)·g² = {_n(alpha)}·{_p(s)} + {_p(1 - alpha)}·{_p(g)}²", s_new),
-                    UpdateLine("θ", f"θ − lr·g/(√s + ε) = {_n(theta)} − {_p(lr)}·{_p(g)}/({_p(s_new**0.5)} + {eps:g})", new),
-                ]
-            case Rule.ADAM:
-                b1, b2, eps = optimizer.beta1, optimizer.beta2, optimizer.eps
-                m, v = _state(before, "m", i), _state(before, "v", i)
-                m_new, v_new = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
-                lines += [
-                    UpdateLine("m", f"β1·m + (1−β1)·g = {_n(b1)}·{_p(m)} + {_p(1 - b1)}·{_p(g)}", m_new),
-                    UpdateLine("v", f"β2·v + (1−β2)·g² = {_n(b2)}·{_p(v)} + {_p(1 - b2)}·{_p(g)}²", v_new),
-                ]
-                if config.experiments.no_bias_correction:
-                    m_hat, v_hat = m_new, v_new
-                else:
-                    m_hat, v_hat = m_new / (1 - b1**t), v_new / (1 - b2**t)
-                    lines += [
-                        UpdateLine("m̂", f"m/(1−β1^t) = {_n(m_new)}/(1−{_n(b1)}^{t})", m_hat),
-                        UpdateLine("v̂", f"v/(1−β2^t) = {_n(v_new)}/(1−{_n(b2)}^{t})", v_hat),
-                    ]
-                new = theta - lr * m_hat / (v_hat**0.5 + eps)
-                lines.append(
-                    UpdateLine("θ", f"θ − lr·m̂/(√v̂ + ε) = {_n(theta)} − {_p(lr)}·{_p(m_hat)}/({_p(v_hat**0.5)} + {eps:g})", new)
-                )
+        state = {name: _state(before, name, i) for name in rule.state_names}
+        lines += rule.ledger_lines(theta, g, state, optimizer, lr, t, correct_bias)
         out.append(lines)
     return out
 

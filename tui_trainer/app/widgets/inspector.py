@@ -8,11 +8,11 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from ...core.rules import STATE_LABELS
 from ..run_view import RunView
 from .text import show_text
 
 NUMBER_WIDTH = 9  # what compact() needs: "-0.001385", "-6.68e-04"
-STATE_LABELS = {"velocity": "velocity", "sum_sq": "Σ g²", "mean_sq": "mean g²", "m": "m", "v": "v"}
 
 
 def number(value: float | None, digits: int = 6) -> str:
