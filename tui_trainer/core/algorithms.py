@@ -13,10 +13,10 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from ..names import Engine, Implementation
 from .config import Experiments, OptimizerConfig
+from .objective import Objective, objective_for
 
 # rows of a big batch processed together, by both engines alike (so their sums agree);
 # measured best for autograd, and within a few percent of best for fused
@@ -25,10 +25,14 @@ BLOCK_ROWS = 1 << 17
 class Stepper:
     """Takes one optimisation step of a linear model on a batch; holds the optimizer's state."""
 
-    def __init__(self, model: nn.Linear, config: OptimizerConfig, experiments: Experiments | None = None) -> None:
+    def __init__(
+        self, model: nn.Linear, config: OptimizerConfig, experiments: Experiments | None = None, objective: Objective | None = None
+    ) -> None:
         self.model = model
         self.config = config
         self.experiments = experiments or Experiments()
+        self.objective = objective or objective_for()
+        self._loss = self.objective.torch_loss()
         self.params = [model.weight, model.bias]
         self._lr = config.lr
         self.last_loss: torch.Tensor | None = None  # kept (with its graph) for the inspector
@@ -42,7 +46,7 @@ class Stepper:
         return (x.t().contiguous().t() if column_major else x), y
 
     def loss_and_gradients(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Forward, MSE loss, backward: the gradients land in .grad; returns the loss.
+        """Forward, loss, backward: the gradients land in .grad; returns the loss.
 
         A big batch goes through in blocks of rows, each block's backward adding its share to
         .grad (gradients accumulate, as the seed warns): the same full-batch gradient, but every
@@ -50,13 +54,13 @@ class Stepper:
         """
         rows = len(x)
         if rows <= BLOCK_ROWS:
-            loss = F.mse_loss(self.model(x), y)
+            loss = self._loss(self.model(x), y)
             loss.backward()
             self.last_loss = loss
             return loss.detach()
         total = None
         for start in range(0, rows, BLOCK_ROWS):
-            part = F.mse_loss(self.model(x[start : start + BLOCK_ROWS]), y[start : start + BLOCK_ROWS], reduction="sum")
+            part = self._loss(self.model(x[start : start + BLOCK_ROWS]), y[start : start + BLOCK_ROWS], reduction="sum")
             part.backward()
             total = part.detach() if total is None else total + part.detach()
         with torch.no_grad():  # the sums become means once, not once per block
@@ -70,14 +74,14 @@ class Stepper:
         raise NotImplementedError
 
     def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """MSE on prepared rows, in eval mode, recording no graph (as the seed evaluates)."""
+        """The loss on prepared rows, in eval mode, recording no graph (as the seed evaluates)."""
         training = self.model.training
         self.model.eval()
         if self.experiments.eval_without_no_grad:  # the graph is recorded; the number is the same
-            loss = F.mse_loss(self.model(x), y)
+            loss = self._loss(self.model(x), y)
         else:
             with torch.no_grad():
-                loss = F.mse_loss(self.model(x), y)
+                loss = self._loss(self.model(x), y)
         self.model.train(training)
         self.last_eval = loss
         return loss.detach()
@@ -137,8 +141,10 @@ class Stepper:
 class TorchOptimStepper(Stepper):
     """The update is `optimizer.step()` of a torch.optim optimizer."""
 
-    def __init__(self, model: nn.Linear, config: OptimizerConfig, experiments: Experiments | None = None) -> None:
-        super().__init__(model, config, experiments)
+    def __init__(
+        self, model: nn.Linear, config: OptimizerConfig, experiments: Experiments | None = None, objective: Objective | None = None
+    ) -> None:
+        super().__init__(model, config, experiments, objective)
         self.optimizer = config.rule.torch_optimizer(self.params, config, has_fused_kernels(self.params[0].device))
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -181,8 +187,10 @@ def has_fused_kernels(device: torch.device) -> bool:
 class ScratchStepper(Stepper):
     """The seed's manual loop: backward fills `.grad`, the rule is written out under no_grad."""
 
-    def __init__(self, model: nn.Linear, config: OptimizerConfig, experiments: Experiments | None = None) -> None:
-        super().__init__(model, config, experiments)
+    def __init__(
+        self, model: nn.Linear, config: OptimizerConfig, experiments: Experiments | None = None, objective: Objective | None = None
+    ) -> None:
+        super().__init__(model, config, experiments, objective)
         self.t = 0  # steps taken: Adam's bias correction needs it
         self.rule = config.rule
         self.buffers = {name: [torch.zeros_like(p) for p in self.params] for name in self.rule.state_names}
@@ -219,12 +227,13 @@ class ScratchStepper(Stepper):
 
 
 def build_stepper(
-    model: nn.Linear, config: OptimizerConfig, engine: Engine = Engine.AUTOGRAD, experiments: Experiments | None = None
+    model: nn.Linear, config: OptimizerConfig, engine: Engine = Engine.AUTOGRAD, experiments: Experiments | None = None,
+    objective: Objective | None = None,
 ) -> Stepper:
     if engine is Engine.FUSED:
         from .fused import FusedStepper
 
-        return FusedStepper(model, config)
+        return FusedStepper(model, config, objective)
     if config.implementation is Implementation.SCRATCH:
-        return ScratchStepper(model, config, experiments)
-    return TorchOptimStepper(model, config, experiments)
+        return ScratchStepper(model, config, experiments, objective)
+    return TorchOptimStepper(model, config, experiments, objective)

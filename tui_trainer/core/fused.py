@@ -1,8 +1,9 @@
-"""The fused engine: the MSE gradient of a linear model in closed form, every rule in place.
+"""The fused engine: the gradient of a linear model in closed form, every rule in place.
 
-For y_hat = Xwᵀ + b and L = mean((y_hat - y)²) the gradients are
-    dL/dw = (2/n) Xᵀ (y_hat - y)        dL/db = (2/n) Σ (y_hat - y)
-so no autograd graph is needed: five kernels compute them, the very ones autograd would run.
+For y_hat = Xwᵀ + b and the objective's closed-form output gradient r = dL/dy_hat (for MSE,
+2(y_hat - y)/n) the gradients are
+    dL/dw = Xᵀ r        dL/db = Σ r
+so no autograd graph is needed: a handful of kernels compute them, the very ones autograd would run.
 The weight and the bias live in one flat tensor θ = [w, b] (the model's parameters are views into
 it), so each update rule is a handful of in-place operations on one tensor, with torch.optim's own
 arithmetic. The result follows the autograd engine to the last bit; tests hold it to that.
@@ -19,12 +20,14 @@ from torch import nn
 
 from .algorithms import BLOCK_ROWS, Stepper, has_fused_kernels
 from .config import OptimizerConfig
+from .objective import Objective
 from .rules import FlatState
 
 
 class FusedStepper(Stepper):
-    def __init__(self, model: nn.Linear, config: OptimizerConfig) -> None:
-        super().__init__(model, config)
+    def __init__(self, model: nn.Linear, config: OptimizerConfig, objective: Objective | None = None) -> None:
+        super().__init__(model, config, objective=objective)
+        self._loss_and_output_gradient_ = self.objective.fused_loss_and_output_gradient_
         d = model.in_features
         with torch.no_grad():
             self.theta = torch.cat([model.weight.reshape(-1), model.bias.reshape(-1)])
@@ -57,15 +60,14 @@ class FusedStepper(Stepper):
     def gradient(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Fill self.grad with dL/dθ on these rows and return the loss.
 
-        The kernels are the ones autograd runs for nn.Linear and MSELoss, in the same order, so
-        the gradient is the autograd engine's to the last bit; only the loss is summed another way.
+        The kernels are the ones autograd runs for nn.Linear and the objective's loss, in the same
+        order, so the gradient is the autograd engine's to the last bit; only the loss is summed
+        another way.
         """
         rows = len(x)
         if rows <= BLOCK_ROWS:
-            residual = torch.addmm(self.b, x, self._w_t).sub_(y)  # y_hat - y
-            flat = residual.view(-1)
-            loss = torch.dot(flat, flat).div_(rows)
-            scaled = residual.mul_(2.0 / rows)  # dL/dy_hat, as MSELoss's backward computes it
+            scaled = torch.addmm(self.b, x, self._w_t)  # y_hat, then dL/dy_hat in place
+            loss = self._loss_and_output_gradient_(scaled, y, rows).div_(rows)
             torch.mm(x.t(), scaled, out=self._grad_w_column)
             torch.sum(scaled, 0, out=self._grad_b)
             return loss
@@ -74,9 +76,8 @@ class FusedStepper(Stepper):
         loss = torch.zeros((), dtype=x.dtype, device=x.device)
         for start in range(0, rows, BLOCK_ROWS):
             block = x[start : start + BLOCK_ROWS]
-            residual = torch.addmm(self.b, block, self._w_t).sub_(y[start : start + BLOCK_ROWS])
-            loss += torch.dot(residual.view(-1), residual.view(-1))
-            scaled = residual.mul_(2.0)
+            scaled = torch.addmm(self.b, block, self._w_t)
+            loss += self._loss_and_output_gradient_(scaled, y[start : start + BLOCK_ROWS], None)
             if start == 0:
                 torch.mm(block.t(), scaled, out=self._grad_w_column)
                 torch.sum(scaled, 0, out=self._grad_b)
@@ -89,8 +90,8 @@ class FusedStepper(Stepper):
     def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         loss = torch.zeros((), dtype=x.dtype, device=x.device)
         for start in range(0, len(x), BLOCK_ROWS):
-            residual = torch.addmm(self.b, x[start : start + BLOCK_ROWS], self._w_t).sub_(y[start : start + BLOCK_ROWS])
-            loss += torch.dot(residual.view(-1), residual.view(-1))
+            output = torch.addmm(self.b, x[start : start + BLOCK_ROWS], self._w_t)
+            loss += self._loss_and_output_gradient_(output, y[start : start + BLOCK_ROWS], None)
         return loss.div_(max(len(x), 1))
 
     def flat_parameters(self) -> torch.Tensor:

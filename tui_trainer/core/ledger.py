@@ -46,7 +46,10 @@ def entry(trainer, before: Before, step: int, reported_loss: float) -> LedgerEnt
     prediction = xs @ theta[:d] + theta[d]
     residual = prediction - ys
     rows = len(ys)
-    hand = torch.cat([2 / rows * (xs.t() @ residual), (2 / rows * residual.sum()).reshape(1)]).tolist()
+    # the chain rule by hand: dL/dw = xᵀ·dL/dŷ, dL/db = Σ dL/dŷ, with dL/dŷ in closed form
+    objective = stepper.objective
+    output_gradient = objective.output_gradient(prediction, ys)
+    hand = torch.cat([xs.t() @ output_gradient, output_gradient.sum().reshape(1)]).tolist()
     used = stepper.gradient_used()
     after = stepper.flat_parameters().tolist()
     names = [f"w[{name}]" for name in trainer.dataset.feature_names] + ["b"]
@@ -70,7 +73,7 @@ def entry(trainer, before: Before, step: int, reported_loss: float) -> LedgerEnt
         lr=before.lr,
         batch_size=rows,
         rows=shown,
-        loss=float((residual * residual).mean()),
+        loss=objective.batch_loss(prediction, ys),
         loss_reported=reported_loss,
         updates=updates,
         gradient_source="closed form (fused)" if fused else ".grad (autograd)",
