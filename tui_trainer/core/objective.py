@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from ..names import Loss
-from .reference import Optimum, gram, least_squares
-from .stability import Stability, stability
+from .reference import Optimum, least_squares
+from .stability import Stability, stability_from_singular_values
 
 if TYPE_CHECKING:
     import torch
@@ -96,11 +96,9 @@ class MeanSquaredError(Objective):
         return least_squares(x, y)
 
     def curvature(self, x: np.ndarray, y: np.ndarray, optimum: Optimum | None = None) -> Stability:
-        """From the Hessian 2AᵀA/n, the same at every θ (A = [X, 1])."""
-        if optimum is not None:
-            return stability(optimum.gram)
-        ata, _, _ = gram(x, y)
-        return stability(ata / len(x))
+        """From the Hessian 2AᵀA/n, the same at every θ (A = [X, 1]), by A's singular values."""
+        optimum = optimum or least_squares(x, y)
+        return stability_from_singular_values(optimum.singular_values, len(x))
 
 
 OBJECTIVES: dict[Loss, Objective] = {objective.name: objective for objective in (MeanSquaredError(),)}

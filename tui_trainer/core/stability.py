@@ -17,6 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 
 
+ILL_CONDITIONED = 1e6  # κ past which gradient descent's progress along λmin is hopelessly slow
+
+
 @dataclass(frozen=True)
 class Stability:
     largest: float  # λmax of the Hessian
@@ -27,13 +30,39 @@ class Stability:
     momentum_lr: float | None  # the quadratic's optimal momentum method (Goh, Distill 2017)
     momentum: float | None
 
+    @property
+    def ill_conditioned(self) -> bool:
+        """So stretched a bowl that even at its best lr gradient descent needs millions of steps
+        along the flattest direction (and float32 barely resolves it): scale the features."""
+        return self.condition_number is None or self.condition_number > ILL_CONDITIONED
+
+    def conditioning(self) -> str:
+        """The condition number in words, for people and for the summary."""
+        if self.condition_number is None:
+            return "flat: two features repeat each other (λmin = 0)"
+        if self.condition_number > ILL_CONDITIONED:
+            return f"ill-conditioned (κ = {self.condition_number:.3g}): standardize the features"
+        return f"well-conditioned (κ = {self.condition_number:.3g})"
+
 
 def stability(gram: np.ndarray) -> Stability:
-    """From G = AᵀA/n (the Hessian is 2G)."""
+    """From G = AᵀA/n (the Hessian is 2G). Its eigenvalues are only good to about 1e-16·λmax, so a
+    direction 1e12 times flatter than the steepest counts as flat."""
     eigenvalues = np.linalg.eigvalsh(2 * np.asarray(gram, dtype=np.float64))
-    largest = float(eigenvalues[-1])
-    smallest = max(float(eigenvalues[0]), 0.0)
-    if smallest <= largest * 1e-12:  # flat along some direction: no finite condition number
+    return _from_eigenvalues(float(eigenvalues[-1]), float(eigenvalues[0]), resolution=1e-12)
+
+
+def stability_from_singular_values(singular_values: np.ndarray, rows: int) -> Stability:
+    """From the singular values σ of A = [X, 1] (the Hessian 2AᵀA/n has eigenvalues 2σ²/n). These
+    are good to about 1e-16·σmax, so λ ratios down to ~1e-26 are real: NIST's Longley table, with
+    κ ≈ 2e19, is ill-conditioned, not flat."""
+    sigma = np.sort(np.asarray(singular_values, dtype=np.float64))
+    return _from_eigenvalues(2 * float(sigma[-1]) ** 2 / rows, 2 * float(sigma[0]) ** 2 / rows, resolution=1e-26)
+
+
+def _from_eigenvalues(largest: float, smallest: float, resolution: float) -> Stability:
+    smallest = max(smallest, 0.0)
+    if smallest <= largest * resolution:  # flat along some direction: no finite condition number
         return Stability(largest, 0.0, None, 2 / largest, 2 / largest, None, None)
     kappa = largest / smallest
     root = math.sqrt(kappa)
