@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -124,7 +125,7 @@ def alternate(contenders: dict, rounds: int) -> dict[str, list[float]]:
 
 
 def paired_ratio(top: list[float], bottom: list[float]) -> float:
-    return statistics.median(a / b for a, b in zip(top, bottom))
+    return statistics.median(a / b for a, b in zip(top, bottom, strict=True))
 
 
 def calibrate(measure, seconds: float) -> int:
@@ -141,12 +142,12 @@ def case_engine_vs_bare(engine: str, case: str, goal: float, seconds: float, rou
     for workload in WORKLOADS:
         dataset, x, y = workload.data()
         lr = workload.config(1).optimizer.lr
-        steps = calibrate(lambda s: bare_loop(x, y, workload.algorithm, lr, workload.batch, s), seconds)
+        steps = calibrate(partial(bare_loop, x, y, workload.algorithm, lr, workload.batch), seconds)
         trainer_rate(workload, dataset, 200, engine)  # warm-up
         rates = alternate(
             {
-                "bare": lambda: bare_loop(x, y, workload.algorithm, lr, workload.batch, steps),
-                engine: lambda: trainer_rate(workload, dataset, steps, engine),
+                "bare": partial(bare_loop, x, y, workload.algorithm, lr, workload.batch, steps),
+                engine: partial(trainer_rate, workload, dataset, steps, engine),
             },
             rounds,
         )
@@ -208,7 +209,7 @@ def case_app_vs_headless(seconds: float, rounds: int) -> Result:
                   ">= 0.95", ratio >= 0.95 and min(app_hz) >= 10,
                   {"steps": steps, "app_steps_per_s": statistics.median(rates["app"]),
                    "headless_steps_per_s": statistics.median(rates["headless"]), "chart_redraws_per_s": app_hz,
-                   "round_ratios": [a / b for a, b in zip(rates["app"], rates["headless"])]})
+                   "round_ratios": [a / b for a, b in zip(rates["app"], rates["headless"], strict=True)]})
 
 
 def case_chart_redraw(big: int, repeats: int) -> Result:
@@ -361,13 +362,14 @@ def case_big_data(samples: int, dims: int, steps: int, rounds: int) -> list[Resu
 
     results = []
     read_per_step = source.nbytes
-    for engine in ("autograd", "fused"):
-        def read_rate() -> float:
-            # the trainer's own rate: training time, without setup or the final whole-set evaluation
-            summary = Trainer(workload.config(steps, engine), dataset=dataset).run()
-            return summary.steps_per_s * read_per_step
 
-        rates = alternate({"read": read_rate, "copy": copy_rate}, rounds)
+    def read_rate(engine: str) -> float:
+        # the trainer's own rate: training time, without setup or the final whole-set evaluation
+        summary = Trainer(workload.config(steps, engine), dataset=dataset).run()
+        return summary.steps_per_s * read_per_step
+
+    for engine in ("autograd", "fused"):
+        rates = alternate({"read": partial(read_rate, engine), "copy": copy_rate}, rounds)
         ratio = paired_ratio(rates["read"], rates["copy"])
         results.append(Result("7", f"{engine}: X bytes read/s ÷ copy bytes/s, {workload.label}", ratio, ">= 0.6", ratio >= 0.6,
                               {"read_gb_per_s": statistics.median(rates["read"]) / 1e9,
@@ -381,7 +383,7 @@ def gpu_rows(seconds: float) -> list[dict]:
     for workload in WORKLOADS:
         dataset, x, y = workload.data("cuda")
         lr = workload.config(1).optimizer.lr
-        steps = calibrate(lambda s: bare_loop(x, y, workload.algorithm, lr, workload.batch, s), seconds)
+        steps = calibrate(partial(bare_loop, x, y, workload.algorithm, lr, workload.batch), seconds)
         row = {"workload": workload.label, "steps": steps,
                "eager_loop": bare_loop(x, y, workload.algorithm, lr, workload.batch, steps)}
         for engine in ("autograd", "fused"):

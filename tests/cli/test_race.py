@@ -50,7 +50,7 @@ def test_json_has_the_promised_fields_and_shared_flags_apply(capsys):
 
 def test_metrics_name_the_entry_on_every_line(capsys, tmp_path):
     metrics = tmp_path / "race.jsonl"
-    code, out, _ = race(capsys, "--entries", "bgd:epochs=5,sgd:epochs=1", "--samples", "100", "--metrics", str(metrics), "--json")
+    code, _, _ = race(capsys, "--entries", "bgd:epochs=5,sgd:epochs=1", "--samples", "100", "--metrics", str(metrics), "--json")
     lines = [strict_json(line) for line in metrics.read_text().splitlines()]
     assert code == 0
     by_entry = {name: [line for line in lines if line["entry"] == name] for name in ("bgd:epochs=5", "sgd:epochs=1")}
@@ -80,7 +80,8 @@ def test_exit_3_when_every_entry_diverges(capsys):
     [
         (["--entries", "adam:lr=x"], "entry 'adam:lr=x': lr: must be a number, got 'x'"),
         (["--entries", "bgd", "--lr", "0.1"], "unrecognized arguments: --lr 0.1; an entry takes its own settings"),
-        (["--entries", "adam:implementation=scratch", "--engine", "fused"], "entry 'adam:implementation=scratch': implementation scratch needs engine autograd"),
+        (["--entries", "adam:implementation=scratch", "--engine", "fused"],
+         "entry 'adam:implementation=scratch': implementation scratch needs engine autograd"),
         (["--entries", "adam:algorithm=sgd"], "the algorithm comes first"),
         (["--entries", "bgd", "--forget-zero-grad"], "unrecognized arguments: --forget-zero-grad"),
         (["--entries", "bgd", "--epochs", "0"], "--epochs: must be a whole number >= 1"),

@@ -45,7 +45,7 @@ def test_json_summary_for_every_algorithm(capsys, algorithm):
     code, out, err = train(capsys, "--algorithm", algorithm, "--json")
     assert code == 0 and err == ""
     summary = strict_json(out)
-    assert SUMMARY_FIELDS <= summary.keys()
+    assert summary.keys() >= SUMMARY_FIELDS
     assert summary["algorithm"] == algorithm and summary["device"] == "cpu"
     assert summary["true_weights"] == [3.0] and summary["true_bias"] == 0.8
     assert summary["feature_means"] is None and summary["val_loss"] > 0
@@ -108,7 +108,8 @@ def test_flags_reach_the_run(capsys):
         (["--speed", "3"], "unrecognized arguments: --speed 3"),
         (["--data", "missing.csv"], "missing.csv: no such file"),
         (["--log-every", "0"], "--log-every: must be a whole number >= 1"),
-        (["--engine", "fused", "--implementation", "scratch"], "implementation scratch needs --engine autograd (fused writes its own updates)"),
+        (["--engine", "fused", "--implementation", "scratch"],
+         "implementation scratch needs --engine autograd (fused writes its own updates)"),
         (["--engine", "jit"], "argument --engine: invalid choice: 'jit'"),
         (["--lr", "1e39"], "--lr: must be at most 1e+30, got 1e+39"),
         (["--weight-decay", "1e300"], "--weight-decay: must be at most 1e+30"),
@@ -142,12 +143,14 @@ def test_csv_problems_are_one_line_naming_row_and_column(capsys, tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("x,y\n1,2\n3,oops\n")
     code, _, err = train(capsys, "--data", str(path))
-    assert code == 2 and err == f"tui-trainer: error: {path}: row 2, column 'y': 'oops' is not a number; fix the cell or leave the column out of the features\n"
+    assert code == 2 and err == (
+        f"tui-trainer: error: {path}: row 2, column 'y': 'oops' is not a number; fix the cell or leave the column out of the features\n"
+    )
 
 
 def test_csv_run_reports_standardization(capsys, tmp_path):
     path = tmp_path / "houses.csv"
-    rows = [f"{a},{r},{3 * a + 10 * r + 5}" for a, r in zip(range(50, 90), [1, 2, 3, 4] * 10)]
+    rows = [f"{a},{r},{3 * a + 10 * r + 5}" for a, r in zip(range(50, 90), [1, 2, 3, 4] * 10, strict=True)]
     path.write_text("area,rooms,price\n" + "\n".join(rows) + "\n")
     code, out, _ = train(capsys, "--data", str(path), "--target", "price", "--features", "area,rooms", "--json", "--epochs", "300")
     summary = strict_json(out)
@@ -168,7 +171,7 @@ def test_divergence_exits_3_and_writes_no_nan(capsys, tmp_path):
 
 def test_metrics_lines_have_the_promised_fields_and_epoch_losses(capsys, tmp_path):
     metrics = tmp_path / "m.jsonl"
-    code, out, _ = train(capsys, "--algorithm", "mbgd", "--epochs", "3", "--batch-size", "100", "--metrics", str(metrics), "--json")
+    code, _, _ = train(capsys, "--algorithm", "mbgd", "--epochs", "3", "--batch-size", "100", "--metrics", str(metrics), "--json")
     lines = [strict_json(line) for line in metrics.read_text().splitlines()]
     assert code == 0 and len(lines) == 24  # 800 rows / 100 = 8 steps an epoch
     assert [line["step"] for line in lines] == list(range(1, 25))
@@ -224,7 +227,7 @@ def test_interrupt_before_training_starts_is_quiet_and_130():
     while not loading_torch(process.pid) and time.monotonic() < deadline:
         time.sleep(0.005)
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=30)
+    _, err = process.communicate(timeout=30)
     assert process.returncode == 130 and "Traceback" not in err
 
 

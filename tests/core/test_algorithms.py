@@ -25,7 +25,7 @@ def losses(events):
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 @pytest.mark.parametrize("weight_decay", [0.0, 0.01])
 def test_torch_and_scratch_reach_the_same_parameters(algorithm, weight_decay):
-    settings = dict(batch_size=16, epochs=50, weight_decay=weight_decay)
+    settings = {"batch_size": 16, "epochs": 50, "weight_decay": weight_decay}
     results = {}
     for implementation in Implementation:
         cfg = config(algorithm, implementation=implementation, **settings).model_copy(update={"max_steps": 300})
@@ -40,7 +40,7 @@ def test_torch_and_scratch_reach_the_same_parameters(algorithm, weight_decay):
     state_torch, state_scratch = t_torch.stepper.state(), t_scratch.stepper.state()
     assert state_torch.keys() == state_scratch.keys()
     for name in state_torch:
-        for a, b in zip(state_torch[name], state_scratch[name]):
+        for a, b in zip(state_torch[name], state_scratch[name], strict=True):
             assert torch.allclose(a, b, rtol=1e-4, atol=1e-6), name
 
 

@@ -39,7 +39,7 @@ def test_forgetting_to_zero_the_gradients_makes_them_accumulate(implementation):
 
     two = trainer(implementation=implementation, experiments=forgetting, steps=2)
     two.run()
-    assert [*two.snapshot().grad_weights, two.snapshot().grad_bias] == pytest.approx([a + b for a, b in zip(g0, g1)], rel=1e-4)
+    assert [*two.snapshot().grad_weights, two.snapshot().grad_bias] == pytest.approx([a + b for a, b in zip(g0, g1, strict=True)], rel=1e-4)
 
     zeroed = trainer(implementation=implementation, steps=2)
     zeroed.run()
@@ -56,12 +56,12 @@ def test_forgetting_to_zero_the_gradients_changes_the_training():
 def test_adam_without_bias_correction_takes_a_bigger_first_step():
     """m = (1-β1)g and v = (1-β2)g² after one step: without correction the step is
     lr·(1-β1)/√(1-β2) = 3.16·lr per parameter instead of lr."""
-    settings = dict(algorithm="adam", implementation="scratch", steps=1, batch_size="full", lr=0.01)
+    settings = {"algorithm": "adam", "implementation": "scratch", "steps": 1, "batch_size": "full", "lr": 0.01}
     initial = trainer(**settings).snapshot()
     corrected, uncorrected = trainer(**settings), trainer(**settings, experiments={"no_bias_correction": True})
     corrected.run()
     uncorrected.run()
-    step = lambda t: [abs(a - b) for a, b in zip(t.snapshot().weights, initial.weights)]  # noqa: E731
+    step = lambda t: [abs(a - b) for a, b in zip(t.snapshot().weights, initial.weights, strict=True)]  # noqa: E731
     assert step(corrected) == pytest.approx([0.01, 0.01], rel=1e-4)
     assert step(uncorrected) == pytest.approx([0.01 * 0.1 / math.sqrt(0.001)] * 2, rel=1e-4)
 

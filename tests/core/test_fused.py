@@ -29,7 +29,7 @@ def settings(algorithm, batch_size, init="normal", weight_decay=0.0, steps=200, 
 
 
 def assert_same_run(a, b):
-    (trainer_a, summary_a, losses_a), (trainer_b, summary_b, losses_b) = a, b
+    (_, summary_a, losses_a), (_, summary_b, losses_b) = a, b
     assert summary_a.steps == summary_b.steps
     assert summary_a.weights == pytest.approx(summary_b.weights, abs=TOLERANCE, rel=TOLERANCE)
     assert summary_a.bias == pytest.approx(summary_b.bias, abs=TOLERANCE, rel=TOLERANCE)

@@ -38,7 +38,9 @@ def test_core_imports_neither_textual_nor_rich():
 
 def test_the_settings_and_data_modules_do_not_import_torch():
     """The app validates forms and CSV paths with these before torch is loaded."""
-    loaded = roots(loaded_after_importing("tui_trainer.core.config", "tui_trainer.core.data", "tui_trainer.core.landscape", "tui_trainer.cli"))
+    loaded = roots(
+        loaded_after_importing("tui_trainer.core.config", "tui_trainer.core.data", "tui_trainer.core.landscape", "tui_trainer.cli")
+    )
     assert "torch" not in loaded and "pydantic" in loaded
 
 

@@ -18,7 +18,7 @@ def test_level_curves_lie_where_the_loss_computed_directly_equals_the_level(dims
     for excess in (0.01, 0.5, 4.0):
         us, vs = plane.level_curve(optimum.loss + excess, points=24)
         assert len(us) == 24
-        for u, v in zip(us, vs):
+        for u, v in zip(us, vs, strict=True):
             theta = theta_star.copy()
             theta[i], theta[j] = u, v
             direct = mse(data.x_train, data.y_train, theta[:-1], theta[-1])  # the MSE, row by row

@@ -90,5 +90,5 @@ def test_no_ledger_unless_asked_and_the_run_is_the_same_either_way():
     trainer.control.ledger = True
     written = trainer.run()
     assert (written.weights, written.bias) == (plain.weights, plain.bias)
-    losses = lambda evs: [l for e in evs if isinstance(e, StepLosses) for l in e.losses]  # noqa: E731
+    losses = lambda evs: [loss for e in evs if isinstance(e, StepLosses) for loss in e.losses]  # noqa: E731
     assert losses(events) == losses(plain_events)

@@ -32,7 +32,9 @@ def test_every_entry_ends_exactly_where_train_ends():
         alone = []
         summary = Trainer(with_optimizer(BASE, entry.optimizer), sink=alone.append).run()
         raced = result.entries[index]
-        assert (raced.weights, raced.bias, raced.final_loss, raced.steps) == (summary.weights, summary.bias, summary.final_loss, summary.steps)
+        assert (raced.weights, raced.bias, raced.final_loss, raced.steps) == (
+            summary.weights, summary.bias, summary.final_loss, summary.steps
+        )
         assert losses(entry_events(events, index, StepLosses)) == losses([e for e in alone if isinstance(e, StepLosses)])
 
 
@@ -64,7 +66,7 @@ def test_steps_to_optimal_is_the_first_step_within_one_percent_on_the_whole_set(
     events = []
     result = Race(BASE, parse_entries("mbgd"), sink=events.append).run()
     paths = entry_events(events, 0, ParameterPath)
-    whole = {step: loss for p in paths for step, loss in zip(p.steps, p.losses)}
+    whole = {step: loss for p in paths for step, loss in zip(p.steps, p.losses, strict=True)}
     reached = result.entries[0].steps_to_optimal
     target = result.optimal_loss * 1.01
     assert whole[reached] <= target and all(whole[s] > target for s in range(1, reached))
@@ -87,7 +89,7 @@ def test_a_race_can_be_paused_stepped_and_stopped():
     thread.join(0.3)
     control.stop()
     thread.join(10)
-    finished = [e for e in events if isinstance(e, RaceFinished)][0].result
+    finished = next(e for e in events if isinstance(e, RaceFinished)).result
     assert finished.interrupted and all(entry.state == "STOPPED" for entry in finished.entries)
     race_states = [e.state.value for e in events if isinstance(e, StateChanged)]
     assert race_states[0] == "PAUSED" and race_states[-1] == "STOPPED"

@@ -51,7 +51,8 @@ def test_each_schedule_matches_torch_lr_scheduler(name, engine, implementation, 
 
 def test_a_schedule_really_changes_the_training():
     constant = Trainer(RunConfig.model_validate({"optimizer": {"algorithm": "bgd", "epochs": 30}})).run()
-    decayed = Trainer(RunConfig.model_validate({"optimizer": {"algorithm": "bgd", "epochs": 30, "schedule": "exponential", "gamma": 0.5}})).run()
+    exponential = {"algorithm": "bgd", "epochs": 30, "schedule": "exponential", "gamma": 0.5}
+    decayed = Trainer(RunConfig.model_validate({"optimizer": exponential})).run()
     assert decayed.lr == pytest.approx(0.1 * 0.5**30) and constant.lr == 0.1
     assert decayed.final_loss > constant.final_loss  # the steps shrank before reaching the bottom
 

@@ -1,5 +1,6 @@
 """The loop: events, control, determinism, divergence."""
 
+import itertools
 import json
 import math
 import threading
@@ -7,6 +8,7 @@ import threading
 import pytest
 import torch
 
+from tui_trainer.core.batches import Batches
 from tui_trainer.core.config import RunConfig
 from tui_trainer.core.control import RunControl
 from tui_trainer.core.events import (
@@ -19,7 +21,6 @@ from tui_trainer.core.events import (
     StateChanged,
     StepLosses,
 )
-from tui_trainer.core.batches import Batches
 from tui_trainer.core.trainer import Trainer
 
 from .helpers import all_finite, config
@@ -40,7 +41,7 @@ def epoch_ends(events):
     return [
         (epoch, step, train, None if e.val_losses is None else e.val_losses[i])
         for e in of(events, EpochsEnded)
-        for i, (epoch, step, train) in enumerate(zip(e.epochs, e.steps, e.train_losses))
+        for i, (epoch, step, train) in enumerate(zip(e.epochs, e.steps, e.train_losses, strict=True))
     ]
 
 
@@ -50,7 +51,7 @@ def step_losses(events):
 
 def test_events_tell_the_whole_run_in_order():
     cfg = config("mbgd", batch_size=64, epochs=4)  # 320 training rows: 5 steps an epoch
-    trainer, summary, events = run(cfg)
+    _, summary, events = run(cfg)
     assert isinstance(events[0], RunStarted) and isinstance(events[-1], RunFinished)
     started = events[0]
     assert (started.steps_per_epoch, started.total_steps, started.n_train, started.n_val) == (5, 20, 320, 80)
@@ -153,7 +154,7 @@ def test_big_data_is_gathered_per_batch_instead_of_copied(monkeypatch):
 
 
 def test_snapshot_reports_parameters_gradients_state_and_autograd_facts():
-    trainer, _, events = run(config("adam", epochs=1))
+    trainer, _, _ = run(config("adam", epochs=1))
     snapshot = trainer.snapshot()
     assert snapshot.weights == trainer.model.weight.detach().reshape(-1).tolist()
     assert snapshot.grad_weights == trainer.model.weight.grad.reshape(-1).tolist()
@@ -206,7 +207,7 @@ def test_pause_single_step_live_lr_and_resume():
     stepped = of(recorder.events, StepLosses)
     assert [(e.first_step, e.lrs) for e in stepped] == [(1, [0.05])]
     after = trainer.snapshot()  # plain GD: w1 = w0 - lr * grad
-    expected = [w - 0.05 * g for w, g in zip(before.weights, after.grad_weights)]
+    expected = [w - 0.05 * g for w, g in zip(before.weights, after.grad_weights, strict=True)]
     assert after.weights == pytest.approx(expected, rel=1e-6)
     control.step(3)
     recorder.wait_for(lambda e: isinstance(e, Snapshot) and e.step == 4)
@@ -283,7 +284,7 @@ def test_a_validation_loss_that_overflows_also_counts_as_divergence():
 
 
 def path_points(events):
-    return [(step, point, loss) for e in of(events, ParameterPath) for step, point, loss in zip(e.steps, e.points, e.losses)]
+    return [(step, point, loss) for e in of(events, ParameterPath) for step, point, loss in zip(e.steps, e.points, e.losses, strict=True)]
 
 
 def test_every_step_path_is_the_parameters_after_each_step_and_their_whole_set_loss():
@@ -294,7 +295,7 @@ def test_every_step_path_is_the_parameters_after_each_step_and_their_whole_set_l
     summary = trainer.run()
     points = path_points(events)
     assert [step for step, _, _ in points] == list(range(1, summary.steps + 1))
-    step, point, loss = points[-1]
+    _, point, loss = points[-1]
     assert point == [*summary.weights, summary.bias] and loss == pytest.approx(summary.final_loss, rel=1e-6)
     middle = Trainer(cfg.model_copy(update={"max_steps": 17})).run()
     assert points[16][1] == [*middle.weights, middle.bias]
@@ -308,7 +309,7 @@ def test_a_thinning_path_keeps_every_step_at_first_then_fewer():
     steps = [step for step, _, _ in path_points(events)]
     assert steps[:1024] == list(range(1, 1025))
     assert steps[1024:1028] == [1026, 1028, 1030, 1032]
-    assert steps[-1] == 2560 and all(b > a for a, b in zip(steps, steps[1:]))
+    assert steps[-1] == 2560 and all(b > a for a, b in itertools.pairwise(steps))
     assert len(steps) < 2560
 
 

@@ -44,7 +44,7 @@ class Dataset:
 
     @property
     def dims(self) -> int:
-        return self.x_train.shape[1]
+        return int(self.x_train.shape[1])
 
 
 def load_dataset(config: DataConfig) -> Dataset:
@@ -59,19 +59,21 @@ def load_dataset(config: DataConfig) -> Dataset:
             ) from None
         names, target = tuple(f"x{i + 1}" for i in range(config.dims)), "y"
         description = f"synthetic: {config.samples} rows, {config.dims} feature(s), noise {config.noise:g}"
-        truth = {"true_weights": tuple(weights), "true_bias": config.true_bias}
+        true_weights: tuple[float, ...] | None = tuple(weights)
+        true_bias: float | None = config.true_bias
     else:
         table = read_csv(Path(config.source), config.target, config.features)
         x, y, names, target = table.x, table.y, table.feature_names, table.target_name
         description = f"{config.source}: {len(x)} rows, {len(names)} feature(s), target {target!r}"
-        truth = {}
+        true_weights, true_bias = None, None
     x_train, y_train, x_val, y_val = _split(x, y, config.val_fraction, config.seed, config.source)
-    scaling = {}
+    feature_means: tuple[float, ...] | None = None
+    feature_stds: tuple[float, ...] | None = None
     if config.standardized:
         means, stds = _standardize_stats(x_train)
         x_train = (x_train - means) / stds
         x_val = (x_val - means) / stds
-        scaling = {"feature_means": tuple(means.tolist()), "feature_stds": tuple(stds.tolist())}
+        feature_means, feature_stds = tuple(means.tolist()), tuple(stds.tolist())
     return Dataset(
         x_train=np.ascontiguousarray(x_train, dtype=np.float32),
         y_train=np.ascontiguousarray(y_train, dtype=np.float32),
@@ -80,8 +82,10 @@ def load_dataset(config: DataConfig) -> Dataset:
         feature_names=names,
         target_name=target,
         description=description,
-        **truth,
-        **scaling,
+        true_weights=true_weights,
+        true_bias=true_bias,
+        feature_means=feature_means,
+        feature_stds=feature_stds,
     )
 
 
@@ -106,9 +110,11 @@ def _synthetic(config: DataConfig) -> tuple[np.ndarray, np.ndarray, list[float]]
     return x, y, weights
 
 
-def _split(x, y, val_fraction: float, seed: int, source: str):
+def _split(
+    x: np.ndarray, y: np.ndarray, val_fraction: float, seed: int, source: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     n = len(x)
-    n_val = int(math.floor(n * val_fraction))
+    n_val = math.floor(n * val_fraction)
     if n - n_val < 2:
         raise DataError(
             f"{source}: a validation fraction of {val_fraction:g} leaves {n - n_val} training row(s) "

@@ -4,9 +4,10 @@ process boundary to the app, and nothing in them is a tensor or can be NaN or in
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any, Callable
+from typing import Any
 
 
 class RunState(StrEnum):
@@ -185,7 +186,7 @@ class RunSummary:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: every non-finite float becomes None."""
-        return finite_only(asdict(self))
+        return finite_dict(asdict(self))
 
 
 @dataclass(slots=True)
@@ -195,6 +196,11 @@ class RunFinished:
 
 Event = RunStarted | StepLosses | ParameterPath | EpochsEnded | StateChanged | Snapshot | LedgerEntry | RunFinished
 EventSink = Callable[[Event], None]
+
+
+def finite_dict(value: dict[str, Any]) -> dict[str, Any]:
+    """finite_only for a dict, such as a dataclass's asdict, typed as the dict it returns."""
+    return {key: finite_only(item) for key, item in value.items()}
 
 
 def finite_only(value: Any) -> Any:

@@ -8,7 +8,7 @@ entry one chunk in turn; an entry that diverges stops alone.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from .config import RunConfig
 from .control import RunControl
@@ -17,6 +17,7 @@ from .errors import ConfigError
 from .events import Event, RunState, RunSummary, StateChanged
 from .race_events import EntryEvent, EntryResult, RaceEntry, RaceFinished, RaceResult, RaceStarted, Reach, entry_config
 from .trainer import Trainer, single_thread_when
+
 
 class Race:
     def __init__(
@@ -108,7 +109,7 @@ class Race:
             data=self.data,
             interrupted=self.control.stopped,
         )
-        for entry, summary, reach in zip(self.entries, summaries, self.reach):
+        for entry, summary, reach in zip(self.entries, summaries, self.reach, strict=True):
             result.entries.append(
                 EntryResult(
                     name=entry.name,

@@ -4,12 +4,10 @@ optimum. Torch-free: the app checks entries and reads these events in its own pr
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
-from .events import Event, ParameterPath, RunFinished, StepLosses, finite_only
+from .events import Event, ParameterPath, RunFinished, StepLosses, finite_dict
 
 if TYPE_CHECKING:
     from .config import OptimizerConfig, RunConfig
@@ -40,7 +38,8 @@ def parse_entries(spec: str, shared: dict[str, Any] | None = None) -> list[RaceE
     parts = [part.strip() for part in spec.split(",")]
     if not spec.strip() or not all(parts):
         raise ConfigError("--entries needs algorithms separated by commas, e.g. bgd,sgd,adam:lr=0.1")
-    entries, seen = [], {}
+    entries: list[RaceEntry] = []
+    seen: dict[str, int] = {}
     for part in parts:
         algorithm, *pairs = part.split(":")
         values: dict[str, Any] = {**(shared or {}), "algorithm": algorithm.strip()}
@@ -99,7 +98,7 @@ class Reach:
         if isinstance(event, StepLosses):
             self._elapsed = {event.first_step + i: t for i, t in enumerate(event.elapsed)}
         elif isinstance(event, ParameterPath):
-            for step, loss in zip(event.steps, event.losses):
+            for step, loss in zip(event.steps, event.losses, strict=True):
                 if loss <= self.target:
                     self.step = step
                     self.seconds = self._elapsed.get(step)
@@ -156,7 +155,7 @@ class RaceResult:
     entries: list[EntryResult] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return finite_only(asdict(self))
+        return finite_dict(asdict(self))
 
 
 @dataclass(slots=True)

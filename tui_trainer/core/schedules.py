@@ -19,16 +19,19 @@ class LrSchedule:
     def __init__(self, config: OptimizerConfig) -> None:
         self._holder = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=config.lr)
         settings = config.schedule_settings()
+        self._scheduler: torch.optim.lr_scheduler.LRScheduler
         match config.schedule:
             case Schedule.STEP:
-                self._scheduler = torch.optim.lr_scheduler.StepLR(self._holder, step_size=settings["step_every"], gamma=settings["gamma"])
+                self._scheduler = torch.optim.lr_scheduler.StepLR(
+                    self._holder, step_size=int(settings["step_every"]), gamma=settings["gamma"]
+                )
             case Schedule.EXPONENTIAL:
                 self._scheduler = torch.optim.lr_scheduler.ExponentialLR(self._holder, gamma=settings["gamma"])
             case Schedule.COSINE:
                 self._scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(self._holder, T_max=config.epochs, eta_min=settings["lr_min"])
             case Schedule.WARMUP:
                 self._scheduler = torch.optim.lr_scheduler.LinearLR(
-                    self._holder, start_factor=settings["warmup_start"], end_factor=1.0, total_iters=settings["warmup_epochs"]
+                    self._holder, start_factor=settings["warmup_start"], end_factor=1.0, total_iters=int(settings["warmup_epochs"])
                 )
             case _:
                 raise ValueError("a constant learning rate needs no schedule")
@@ -37,7 +40,7 @@ class LrSchedule:
     @property
     def lr(self) -> float:
         """The learning rate of the current epoch."""
-        return self._holder.param_groups[0]["lr"]
+        return float(self._holder.param_groups[0]["lr"])
 
     def next_epoch(self) -> float:
         self._scheduler.step()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from pydantic import BaseModel, ValidationError
 
@@ -51,7 +52,7 @@ def field_errors(error: ValidationError) -> dict[str, str]:
     return found
 
 
-def _problems(error: ValidationError):
+def _problems(error: ValidationError) -> Iterator[tuple[str, str, str]]:
     for item in error.errors():
         path = ".".join(str(part) for part in item["loc"] if not isinstance(part, int))
         message = item["msg"].removeprefix("Value error, ")

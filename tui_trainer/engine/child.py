@@ -13,8 +13,14 @@ import threading
 import time
 import traceback
 from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING
 
 from . import protocol as p
+
+if TYPE_CHECKING:
+    from ..core.control import RunControl
+    from ..core.race import Race
+    from ..core.trainer import Trainer
 
 SEND_PERIOD = 1 / 30  # seconds between batches of events
 CHUNK_SECONDS = 1 / 30  # a run hears commands at least this often
@@ -81,8 +87,8 @@ def _report_memory_every(seconds: float, device, outbox: Outbox, describe) -> No
 def main(commands: Connection, events: Connection) -> None:
     """Entry point of the spawned process."""
     outbox = Outbox(events)
-    starts: queue.Queue[tuple[p.Start | p.StartRace, object] | None] = queue.Queue()
-    current = {"control": None}
+    starts: queue.Queue[tuple[p.Start | p.StartRace, RunControl] | None] = queue.Queue()
+    current: dict[str, RunControl | None] = {"control": None}
     ledger = {"on": False}
 
     from ..core.control import RunControl  # light: no torch
@@ -107,9 +113,9 @@ def main(commands: Connection, events: Connection) -> None:
                 if control is not None:
                     control.stop()
                 # made here, in command order, so a Step sent right after Start reaches it
-                current["control"] = RunControl(paused=command.paused)
-                current["control"].ledger = ledger["on"]
-                starts.put((command, current["control"]))
+                current["control"] = fresh = RunControl(paused=command.paused)
+                fresh.ledger = ledger["on"]
+                starts.put((command, fresh))
             case p.Ledger():
                 ledger["on"] = command.on  # for this run and the ones after it
                 if control is not None:
@@ -152,6 +158,7 @@ def main(commands: Connection, events: Connection) -> None:
         if control.stopped:
             continue  # replaced before it began
         sink = lambda event, run_id=start.run_id: outbox.put(run_id, event)  # noqa: E731
+        work: Race | Trainer
         try:
             if isinstance(start, p.StartRace):
                 work = Race(start.config, parse_entries(start.spec), sink=sink, control=control, chunk_seconds=CHUNK_SECONDS)

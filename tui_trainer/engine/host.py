@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 from multiprocessing.connection import Connection
 
@@ -66,10 +67,8 @@ class EngineHost:
         """Ask the process to finish; make sure it is gone either way."""
         if self.process.pid is None:
             return
-        try:
+        with contextlib.suppress(BrokenPipeError, OSError):
             self._commands.send(p.Shutdown())
-        except (BrokenPipeError, OSError):
-            pass
         self.process.join(timeout)
         if self.process.is_alive():
             self.process.terminate()
