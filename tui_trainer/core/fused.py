@@ -17,8 +17,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from .algorithms import BLOCK_ROWS, ScratchStepper, Stepper, has_fused_kernels
 from .config import OptimizerConfig
+from .stepper import BLOCK_ROWS, STATE_NAMES, Stepper, has_fused_kernels
 
 
 class FusedStepper(Stepper):
@@ -35,7 +35,7 @@ class FusedStepper(Stepper):
         self.grad = torch.zeros_like(self.theta)
         self._grad_w_column = self.grad[:d].view(d, 1)  # where Xᵀ(dL/dy_hat) lands, with no copy
         self._grad_b = self.grad[d:]
-        self.buffers = {name: torch.zeros_like(self.theta) for name in ScratchStepper.STATE_NAMES[config.rule]}
+        self.buffers = {name: torch.zeros_like(self.theta) for name in STATE_NAMES[config.rule]}
         self.t = 0
         self.weight_decay = config.weight_decay
         self._kernels = has_fused_kernels(self.theta.device)  # as build_torch_optimizer decides
