@@ -8,9 +8,9 @@ import sys
 from contextlib import contextmanager
 from typing import Callable, Iterator, TextIO
 
-from .cli import EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_OK, fail
 from .core.config import RunConfig
 from .core.events import Event, RunStarted, RunState, RunSummary, StepLosses
+from .exits import EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_OK, fail
 
 
 def _build(make: Callable[[], object]) -> object | None:
