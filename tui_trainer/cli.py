@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from .core.rules import ALGORITHMS, HYPERPARAMETERS
+from .exits import EXIT_INTERRUPTED, EXIT_OK, fail
 from .names import LANGUAGES, Engine, Implementation, Init, Schedule, names
 
 if TYPE_CHECKING:
     from .core.config import RunConfig
-
-EXIT_OK, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 
 
 @dataclass(frozen=True)
@@ -118,11 +117,6 @@ def _misplaced_output_flag(argv: list[str]) -> str | None:
     if any(arg in ("train", "race") for arg in argv):
         return None
     return next((arg for arg in argv if arg.split("=")[0] in OUTPUT_FLAGS), None)
-
-
-def fail(message: str) -> NoReturn:
-    print(f"tui-trainer: error: {message}", file=sys.stderr)
-    raise SystemExit(EXIT_BAD_INPUT)
 
 
 def add_run_flags(parser: argparse.ArgumentParser, shared_only: bool = False) -> None:

@@ -6,11 +6,16 @@ import json
 import signal
 import sys
 from contextlib import contextmanager
-from typing import Callable, Iterator, TextIO
+from typing import TYPE_CHECKING, Callable, Iterator, TextIO, TypeVar
 
-from .cli import EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_OK, fail
 from .core.config import RunConfig
 from .core.events import Event, RunStarted, RunState, RunSummary, StepLosses
+from .exits import EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_OK, fail
+
+if TYPE_CHECKING:
+    from .core.control import RunControl
+
+T = TypeVar("T")
 
 
 def _build(make: Callable[[], object]) -> object | None:
@@ -49,11 +54,13 @@ def train(config: RunConfig, *, metrics: str | None, as_json: bool, quiet: bool)
     if trainer is None:
         return EXIT_INTERRUPTED
     sinks = []
+    handle = None
     if metrics:
         from .metrics import MetricsWriter
 
-        sinks.append(MetricsWriter(_open_metrics(metrics), config.log_every))
-    progress = None if quiet or not sys.stderr.isatty() else _ProgressBar()
+        handle = _open_metrics(metrics)
+        sinks.append(MetricsWriter(handle, config.log_every))
+    progress = _progress_bar(quiet)
     if progress:
         sinks.append(progress)
 
@@ -62,12 +69,7 @@ def train(config: RunConfig, *, metrics: str | None, as_json: bool, quiet: bool)
             each(event)
 
     trainer.sink = sink
-    with _interrupts_stop(control):
-        try:
-            summary = trainer.run()
-        finally:
-            if progress:
-                progress.close()
+    summary = _run_to_the_end(trainer.run, control, progress, handle)
     _print_summary(summary, as_json)
     if summary.state is RunState.DIVERGED:
         print(f"tui-trainer: diverged: {summary.message}", file=sys.stderr)
@@ -87,8 +89,21 @@ def _interrupts_raise() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _run_to_the_end(run: Callable[[], T], control: RunControl, progress: _ProgressBar | None, metrics: TextIO | None) -> T:
+    """`run()` with Ctrl-C and SIGTERM stopping it cleanly, so it still returns its summary; the
+    progress bar comes down and the metrics file is closed (its lines flushed) however it ends."""
+    with _interrupts_stop(control):
+        try:
+            return run()
+        finally:
+            if progress:
+                progress.close()
+            if metrics is not None:
+                metrics.close()  # a no-op when the writer closed it at RunFinished
+
+
 @contextmanager
-def _interrupts_stop(control) -> Iterator[None]:
+def _interrupts_stop(control: RunControl) -> Iterator[None]:
     """During the run: Ctrl-C or SIGTERM stop it cleanly (summary printed, metrics flushed)."""
 
     def stop(signum, frame) -> None:
@@ -128,6 +143,11 @@ def _print_summary(summary: RunSummary, as_json: bool) -> None:
     print("\n".join(lines))
 
 
+def _progress_bar(quiet: bool) -> _ProgressBar | None:
+    """A progress bar only on a terminal, and not when asked to be quiet."""
+    return None if quiet or not sys.stderr.isatty() else _ProgressBar()
+
+
 class _ProgressBar:
     """Rich progress bars on stderr (one per run of a race); only used when stderr is a terminal."""
 
@@ -159,8 +179,6 @@ class _ProgressBar:
         self.progress.stop()
 
 
-
-
 def race(config: RunConfig, spec: str, shared: dict, *, metrics: str | None, as_json: bool, quiet: bool) -> int:
     """`tui-trainer race`: the entries side by side, then a table (or one JSON object)."""
     from .core.control import RunControl
@@ -184,7 +202,7 @@ def race(config: RunConfig, spec: str, shared: dict, *, metrics: str | None, as_
 
         handle = _open_metrics(metrics)
         writers = [MetricsWriter(handle, config.log_every, {"entry": e.name}, owns_handle=False) for e in contest.entries]
-    progress = None if quiet or not sys.stderr.isatty() else _ProgressBar()
+    progress = _progress_bar(quiet)
 
     def sink(event: object) -> None:
         if isinstance(event, EntryEvent):
@@ -194,14 +212,7 @@ def race(config: RunConfig, spec: str, shared: dict, *, metrics: str | None, as_
                 progress(event.event, task=event.entry, label=contest.entries[event.entry].name)
 
     contest.sink = sink
-    with _interrupts_stop(control):
-        try:
-            result = contest.run()
-        finally:
-            if progress:
-                progress.close()
-            if handle is not None:
-                handle.close()
+    result = _run_to_the_end(contest.run, control, progress, handle)
     if as_json:
         print(json.dumps(result.to_dict(), allow_nan=False))
     else:

@@ -4,8 +4,8 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-import tui_trainer.core.algorithms as algorithms
 import tui_trainer.core.fused as fused
+import tui_trainer.core.stepper as stepper
 from tui_trainer.core.config import Algorithm, RunConfig
 from tui_trainer.core.events import StepLosses
 from tui_trainer.core.trainer import Trainer
@@ -79,7 +79,7 @@ def test_graph_replays_pick_up_a_new_learning_rate_and_the_eager_steps_between()
 def test_big_batches_in_blocks_give_the_whole_batch_gradient(monkeypatch, engine):
     plan = settings("momentum", "full", steps=60)
     whole = run(plan, engine)
-    monkeypatch.setattr(algorithms, "BLOCK_ROWS", 7)
+    monkeypatch.setattr(stepper, "BLOCK_ROWS", 7)
     monkeypatch.setattr(fused, "BLOCK_ROWS", 7)
     assert_same_run(whole, run(plan, engine))
 

@@ -68,12 +68,6 @@ class Batches:
             return x[rows], y[rows]
         return x.index_select(0, order[rows]), y.index_select(0, order[rows])
 
-    def indices(self, step: int) -> torch.Tensor | None:
-        """Row indices of 0-based `step`; None means every row in stored order."""
-        epoch, k = divmod(step, self.steps_per_epoch)
-        order = self.epoch(epoch)[0]
-        return None if order is None else order[k * self.size : (k + 1) * self.size]
-
     def batch_rows(self, step: int) -> int:
         k = step % self.steps_per_epoch
         return min(self.size, self.rows - k * self.size)

@@ -18,10 +18,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from .algorithms import BLOCK_ROWS, Stepper, has_fused_kernels
 from .config import OptimizerConfig
 from .objective import Objective
 from .rules import FlatState
+from .stepper import BLOCK_ROWS, Stepper, has_fused_kernels
 
 
 class FusedStepper(Stepper):

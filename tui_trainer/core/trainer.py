@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from . import ledger
-from .algorithms import Stepper, build_stepper
+from .algorithms import build_stepper
 from .batches import Batches
 from .config import FULL_BATCH, Engine, RunConfig
 from .control import RunControl
@@ -42,6 +42,7 @@ from .model import build_model
 from .reference import least_squares
 from .schedules import build_schedule
 from .stability import stability
+from .stepper import Stepper
 
 MAX_CHUNK = 1 << 14
 # Below this many numbers per step, one CPU thread beats several: the work is too small to split.

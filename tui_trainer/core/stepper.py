@@ -1,0 +1,140 @@
+"""What every engine's stepper shares: the `Stepper` base class, and the facts the autograd and
+fused engines must agree on (block size, which devices have torch's fused kernels). Its own module
+so that `algorithms` (which builds steppers) and `fused` (which is one) both import it and not
+each other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from .config import Experiments, OptimizerConfig
+from .objective import Objective, objective_for
+
+# rows of a big batch processed together, by both engines alike (so their sums agree);
+# measured best for autograd, and within a few percent of best for fused
+BLOCK_ROWS = 1 << 17
+
+
+def has_fused_kernels(device: torch.device) -> bool:
+    """torch.optim's fused Adam and Adagrad run on CPU and CUDA float32."""
+    return device.type in ("cpu", "cuda")
+
+
+class Stepper:
+    """Takes one optimisation step of a linear model on a batch; holds the optimizer's state."""
+
+    def __init__(
+        self, model: nn.Linear, config: OptimizerConfig, experiments: Experiments | None = None, objective: Objective | None = None
+    ) -> None:
+        self.model = model
+        self.config = config
+        self.experiments = experiments or Experiments()
+        self.objective = objective or objective_for()
+        self._loss = self.objective.torch_loss()
+        self.params = [model.weight, model.bias]
+        self._lr = config.lr
+        self.last_loss: torch.Tensor | None = None  # kept (with its graph) for the inspector
+        self.last_eval: torch.Tensor | None = None  # the last evaluation's loss: a grad_fn without no_grad
+        if self.experiments.train_in_eval_mode:
+            model.eval()  # for nn.Linear this changes nothing: the experiment shows exactly that
+
+    def prepare(self, x: torch.Tensor, y: torch.Tensor, column_major: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """The rows in the layout `step` and `evaluate` take. Column-major storage (each feature
+        contiguous) makes the products of a big full batch stream through memory."""
+        return (x.t().contiguous().t() if column_major else x), y
+
+    def loss_and_gradients(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Forward, loss, backward: the gradients land in .grad; returns the loss.
+
+        A big batch goes through in blocks of rows, each block's backward adding its share to
+        .grad (gradients accumulate, as the seed warns): the same full-batch gradient, but every
+        block is still in the cache when backward reads it again.
+        """
+        rows = len(x)
+        if rows <= BLOCK_ROWS:
+            loss = self._loss(self.model(x), y)
+            loss.backward()
+            self.last_loss = loss
+            return loss.detach()
+        total = None
+        for start in range(0, rows, BLOCK_ROWS):
+            part = self._loss(self.model(x[start : start + BLOCK_ROWS]), y[start : start + BLOCK_ROWS], reduction="sum")
+            part.backward()
+            total = part.detach() if total is None else total + part.detach()
+        with torch.no_grad():  # the sums become means once, not once per block
+            for param in self.params:
+                param.grad.mul_(1 / rows)
+        self.last_loss = part
+        return total / rows
+
+    def step(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """One step; returns the batch loss before the update, detached (no host sync)."""
+        raise NotImplementedError
+
+    def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The loss on prepared rows, in eval mode, recording no graph (as the seed evaluates)."""
+        training = self.model.training
+        self.model.eval()
+        if self.experiments.eval_without_no_grad:  # the graph is recorded; the number is the same
+            loss = self._loss(self.model(x), y)
+        else:
+            with torch.no_grad():
+                loss = self._loss(self.model(x), y)
+        self.model.train(training)
+        self.last_eval = loss
+        return loss.detach()
+
+    @property
+    def lr(self) -> float:
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = value
+
+    def state(self) -> dict[str, list[torch.Tensor]]:
+        """The optimizer's state by display name, one tensor per parameter (weight, bias)."""
+        raise NotImplementedError
+
+    def gradient_used(self) -> list[float]:
+        """The gradient the last update used, flat like θ (without weight decay)."""
+        return [v for p in self.params for v in p.grad.detach().reshape(-1).tolist()]
+
+    def flat_parameters(self) -> torch.Tensor:
+        """A copy of [w..., b], on the device."""
+        return torch.cat([p.detach().reshape(-1) for p in self.params])
+
+    def capture(self) -> Any:
+        """Everything needed to come back to this exact point: parameters, gradients, state, lr."""
+        with torch.no_grad():
+            params = [p.detach().clone() for p in self.params]
+            grads = [None if p.grad is None else p.grad.clone() for p in self.params]
+        return params, grads, self._capture_state(), self.lr
+
+    def restore(self, saved: Any) -> None:
+        params, grads, state, lr = saved
+        self.lr = lr  # a schedule may have moved it inside the chunk being undone
+        with torch.no_grad():
+            for param, value, grad in zip(self.params, params, grads):
+                param.copy_(value)
+                if grad is None:
+                    param.grad = None
+                elif param.grad is not None:
+                    param.grad.copy_(grad)  # in place: a .grad may be a view the stepper writes into
+                else:
+                    param.grad = grad.clone()
+        self._restore_state(state)
+
+    def state_tensors(self) -> list[torch.Tensor]:
+        """Every tensor of the optimizer's state (checked for finiteness with the parameters)."""
+        return [tensor for tensors in self.state().values() for tensor in tensors]
+
+    def _capture_state(self) -> Any:
+        raise NotImplementedError
+
+    def _restore_state(self, state: Any) -> None:
+        raise NotImplementedError
