@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from .core.rules import ALGORITHMS, HYPERPARAMETERS
-from .exits import EXIT_INTERRUPTED, EXIT_OK, fail
+from .exits import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_OK, fail
 from .names import LANGUAGES, Engine, Implementation, Init, Schedule, names
 
 if TYPE_CHECKING:
@@ -164,6 +164,7 @@ def build_parser() -> Parser:
         description="Watch and steer gradient descent train a linear model. "
         "With no command, opens the app with these settings preloaded.",
     )
+    parser.add_argument("--version", action="version", version=f"tui-trainer {version()}")
     add_run_flags(parser)
     parser.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the Learn view's explanations")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
@@ -208,12 +209,37 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         fail("; ".join(explain(error, {**FLAG_NAMES, "log_every": "--log-every"}, RunConfig)))
 
 
+def version() -> str:
+    """The installed distribution's version (the one pip knows), else the source tree's."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("tui-trainer")
+    except PackageNotFoundError:
+        from . import __version__
+
+        return __version__
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         return _main(sys.argv[1:] if argv is None else argv)
     except KeyboardInterrupt:  # Ctrl-C while the settings are still being read: nothing started yet
         print("tui-trainer: interrupted before training started", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `tui-trainer race ... | head`: the reader has gone, as it meant to
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit does not raise the broken pipe again."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _main(argv: list[str]) -> int:

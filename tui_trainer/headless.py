@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, TextIO, TypeVar
 
 from .core.config import RunConfig
 from .core.events import Event, RunStarted, RunState, RunSummary, StepLosses
+from .core.stability import conditioning
 from .exits import EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_OK, fail
 
 if TYPE_CHECKING:
@@ -136,6 +137,8 @@ def _print_summary(summary: RunSummary, as_json: bool) -> None:
         f"  weights  {vector(data['weights'])}   optimal {vector(data['optimal_weights'])}   true {vector(data['true_weights'])}",
         f"  bias     {number(data['bias'])}   optimal {number(data['optimal_bias'])}   true {number(data['true_bias'])}",
     ]
+    if summary.hessian_eigenvalues is not None:
+        lines.append(f"  curvature {conditioning(summary.condition_number)}; plain gradient descent diverges above lr {number(summary.max_stable_lr)}")
     if summary.feature_means is not None:
         lines.append(f"  standardized features: means {vector(data['feature_means'])}, stds {vector(data['feature_stds'])}")
     if summary.message and summary.state is not RunState.DONE:
@@ -237,7 +240,7 @@ def _print_race(result) -> None:
 
     width = max(5, *(len(entry.name) for entry in result.entries))
     lines = [
-        f"race on {result.data}; optimal loss {result.optimal_loss:.6g}",
+        f"race on {result.data}; optimal loss {result.optimal_loss:.6g}; within 1% of it: a loss <= {result.target_loss:.6g}",
         f"{'entry':<{width}}  {'state':<9} {'steps':>8}  {'final loss':>11}  to within 1% of optimal",
     ]
     for entry in result.entries:

@@ -1,5 +1,6 @@
 """`tui-trainer race`: the table, the JSON object, metrics with entry names, exit codes."""
 
+import importlib.metadata
 import json
 import signal
 import subprocess
@@ -114,3 +115,19 @@ def test_ctrl_c_or_sigterm_stops_the_race_flushes_metrics_prints_the_result_and_
         steps = [line["step"] for line in lines if line["entry"] == entry["name"]]
         assert steps == list(range(1, entry["steps"] + 1))
     assert "Traceback" not in err
+
+@pytest.mark.parametrize("command", [["race", "--entries", "bgd,adam"], ["train", "--json"]])
+def test_a_reader_that_goes_away_gets_no_traceback(command):
+    """`tui-trainer race ... | head`: once head has what it wants, the pipe closes under us."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui_trainer", *command, "--epochs", "3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    process.stdout.close()  # the reader is gone before a word is written
+    err = process.stderr.read()
+    assert process.wait(timeout=120) == 141, err
+    assert "Traceback" not in err and "Exception ignored" not in err
+
+
+def test_version():
+    done = subprocess.run([sys.executable, "-m", "tui_trainer", "--version"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and done.stdout.strip() == f"tui-trainer {importlib.metadata.version('tui-trainer')}"

@@ -1,10 +1,12 @@
 """Synthetic data, CSV loading, splitting and standardization, and every CSV error."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from tui_trainer.core.config import DataConfig
-from tui_trainer.core.data import load_dataset, synthetic_true_weights
+from tui_trainer.core.data import load_dataset, read_csv, synthetic_true_weights
 from tui_trainer.core.errors import DataError
 
 
@@ -138,3 +140,31 @@ def test_split_leaving_no_training_rows_is_refused(tmp_path):
     path = write(tmp_path, "x,y\n1,2\n3,4\n")
     with pytest.raises(DataError, match=r"leaves 1 training row\(s\) of 2; at least 2 are needed"):
         load_dataset(csv_config(path, val_fraction=0.5))
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_semicolon_tab_and_pipe_separated_files_are_read_by_their_header(tmp_path, delimiter):
+    rows = [["area", "rooms", "price"], ["1,5", "2", "10"], ["2", "3", "20"], ["3", "5", "30"]]
+    text = "\n".join(delimiter.join(f'"{cell}"' if "," in cell else cell for cell in row) for row in rows)
+    path = write(tmp_path, text.replace("1,5", "1.5") + "\n")
+    table = read_csv(Path(path), "price")
+    assert table.feature_names == ("area", "rooms") and table.target_name == "price"
+    assert table.x.tolist() == [[1.5, 2.0], [2.0, 3.0], [3.0, 5.0]]
+
+
+def test_a_comma_inside_quotes_does_not_decide_the_delimiter(tmp_path):
+    path = write(tmp_path, '"size, m²";price\n1;2\n3;4\n')
+    assert read_csv(Path(path)).feature_names == ("size, m²",)
+
+
+def test_a_single_column_file_hints_at_the_delimiters(tmp_path):
+    path = write(tmp_path, "x y\n1 2\n3 4\n")
+    with pytest.raises(DataError, match=r"has one column; .* separated by commas \(or ; tab \|"):
+        read_csv(Path(path))
+
+
+def test_a_path_from_the_home_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    name = Path(write(tmp_path, "x,y\n1,2\n3,4\n5,6\n")).name
+    data = load_dataset(csv_config("~/" + name, val_fraction=0))
+    assert data.n_train == 3

@@ -144,9 +144,17 @@ class CsvTable:
     target_name: str
 
 
+DELIMITERS = ",;\t|"  # comma first: what a tie or a one-column file falls back to
+
+
 def read_csv(path: Path, target: str | None = None, features: list[str] | None = None) -> CsvTable:
-    """Read a CSV with a header row. Every problem names the file, and the row and column."""
+    """Read a CSV with a header row. Every problem names the file, and the row and column.
+
+    `~` means the home folder, as in a shell. The delimiter is the one of `DELIMITERS` that the
+    header row uses most: exports from spreadsheets set to a European locale use `;`, some tools tab.
+    """
     name = str(path)
+    path = path.expanduser()
     try:
         if not path.exists():
             raise DataError(f"{name}: no such file")
@@ -156,7 +164,12 @@ def read_csv(path: Path, target: str | None = None, features: list[str] | None =
         raise DataError(f"{name}: cannot be read ({error.strerror or error})") from None
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
+            header_line = handle.readline()
+            while header_line and not header_line.strip():  # blank lines before the header
+                header_line = handle.readline()
+            delimiter = _delimiter(header_line)
+            handle.seek(0)
+            rows = list(csv.reader(handle, delimiter=delimiter))
     except UnicodeDecodeError as error:
         raise DataError(f"{name}: is not UTF-8 text (byte {error.start}); save it as UTF-8 CSV") from None
     except (OSError, csv.Error) as error:
@@ -186,6 +199,14 @@ def read_csv(path: Path, target: str | None = None, features: list[str] | None =
     )
 
 
+def _delimiter(header_line: str) -> str:
+    """The delimiter the header row uses most (outside quotes), comma when it uses none."""
+    outside_quotes = header_line.split('"')[::2]
+    counts = {d: sum(part.count(d) for part in outside_quotes) for d in DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])  # the first of the most used: comma wins a tie
+    return best if counts[best] else ","
+
+
 def _choose_columns(name: str, header: list[str], target: str | None, features: list[str] | None) -> list[int]:
     """Column indices of the features, then the target last."""
     if any(not column for column in header):
@@ -194,7 +215,10 @@ def _choose_columns(name: str, header: list[str], target: str | None, features: 
     if repeated:
         raise DataError(f"{name}: the header names column {repeated[0]!r} more than once")
     if len(header) < 2:
-        raise DataError(f"{name}: has one column; it needs a target and at least one feature")
+        raise DataError(
+            f"{name}: has one column; it needs a target and at least one feature, "
+            "in columns separated by commas (or ; tab |, found from the header row)"
+        )
     known = ", ".join(header)
 
     def index(column: str, role: str) -> int:

@@ -104,6 +104,7 @@ class Race:
     def _result(self, summaries: list[RunSummary]) -> RaceResult:
         result = RaceResult(
             optimal_loss=self.optimum.loss,
+            target_loss=self.reach[0].target,
             optimal_weights=list(self.optimum.weights),
             optimal_bias=self.optimum.bias,
             data=self.data,

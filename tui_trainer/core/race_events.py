@@ -13,7 +13,17 @@ if TYPE_CHECKING:
     from .config import OptimizerConfig, RunConfig
 
 NEAR_OPTIMAL = 0.01  # "reached the optimum": a whole-set loss within 1% of the optimal loss
-FLOAT32_RESOLUTION = 1e-6
+# Predictions in float32 carry a relative error of a few ulps (2⁻²⁴ ≈ 6e-8), so a loss within about
+# (1e-6)²·mean(y²) of the optimum is rounding, not progress. It only matters when the optimum itself
+# is that small (data fit exactly); a wider floor (it was 1e-6·mean(y²)) also moved the 1% line on
+# real data: on NIST's Longley table to 8.2% above the optimum.
+FLOAT32_FLOOR = 1e-12
+
+
+def reach_target(optimal_loss: float, scale: float) -> float:
+    """The whole-set loss that counts as having reached the optimum: within 1% of it, or within
+    float32's resolution at the data's scale (mean y²) when that is wider."""
+    return optimal_loss + max(NEAR_OPTIMAL * optimal_loss, FLOAT32_FLOOR * scale)
 
 
 @dataclass(frozen=True)
@@ -84,9 +94,7 @@ class Reach:
     """
 
     def __init__(self, optimal_loss: float, scale: float = 0.0) -> None:
-        # within 1% of the optimum, or of float32's resolution at the data's scale (mean y²),
-        # whichever is wider: a noiseless problem's optimum of 1e-14 is out of float32's reach
-        self.target = optimal_loss + max(NEAR_OPTIMAL * optimal_loss, FLOAT32_RESOLUTION * scale)
+        self.target = reach_target(optimal_loss, scale)
         self.step: int | None = None
         self.seconds: float | None = None
         self._elapsed: dict[int, float] = {}  # step -> seconds, for the last losses reported
@@ -148,6 +156,7 @@ class EntryResult:
 @dataclass
 class RaceResult:
     optimal_loss: float
+    target_loss: float  # what "within 1% of the optimal loss" means here (reach_target)
     optimal_weights: list[float]
     optimal_bias: float
     data: str

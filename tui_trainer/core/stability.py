@@ -37,12 +37,16 @@ class Stability:
         return self.condition_number is None or self.condition_number > ILL_CONDITIONED
 
     def conditioning(self) -> str:
-        """The condition number in words, for people and for the summary."""
-        if self.condition_number is None:
-            return "flat: two features repeat each other (λmin = 0)"
-        if self.condition_number > ILL_CONDITIONED:
-            return f"ill-conditioned (κ = {self.condition_number:.3g}): standardize the features"
-        return f"well-conditioned (κ = {self.condition_number:.3g})"
+        return conditioning(self.condition_number)
+
+
+def conditioning(condition_number: float | None) -> str:
+    """The condition number in words, for people: where it is extreme, what to do about it."""
+    if condition_number is None:
+        return "flat: two features repeat each other (λmin = 0)"
+    if condition_number > ILL_CONDITIONED:
+        return f"ill-conditioned (κ = {condition_number:.3g}): gradient descent crawls; standardize the features"
+    return f"well-conditioned (κ = {condition_number:.3g})"
 
 
 def stability(gram: np.ndarray) -> Stability:
