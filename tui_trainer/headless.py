@@ -41,6 +41,23 @@ def _open_metrics(path: str) -> TextIO:
         fail(f"--metrics: cannot write {path} ({error.strerror or error})")
 
 
+METRICS_LINE_BYTES = 80  # a step's JSON line, about: {"step": 12345, "epoch": 3, "loss": ..., "lr": ..., "elapsed": ...}
+METRICS_WARN_BYTES = 1 << 30
+
+
+def _warn_if_metrics_are_huge(lines: int, log_every: int) -> None:
+    """One line on stderr when --metrics is about to write gigabytes: say how much, and the fix."""
+    size = lines * METRICS_LINE_BYTES
+    if size < METRICS_WARN_BYTES:
+        return
+    every = log_every * max(1, round(size / (100 << 20)))  # what keeps it near 100 MB
+    print(
+        f"tui-trainer: warning: --metrics will write about {size / (1 << 30):.1f} GB ({lines:,} lines); "
+        f"--log-every {every:,} writes about {size / every * log_every / (1 << 20):.0f} MB",
+        file=sys.stderr,
+    )
+
+
 def train(config: RunConfig, *, metrics: str | None, as_json: bool, quiet: bool) -> int:
     from .core.control import RunControl
 
@@ -61,6 +78,7 @@ def train(config: RunConfig, *, metrics: str | None, as_json: bool, quiet: bool)
 
         handle = _open_metrics(metrics)
         sinks.append(MetricsWriter(handle, config.log_every))
+        _warn_if_metrics_are_huge(trainer.total_steps // config.log_every, config.log_every)
     progress = _progress_bar(quiet)
     if progress:
         sinks.append(progress)
@@ -156,7 +174,7 @@ class _ProgressBar:
 
     def __init__(self) -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
         self.progress = Progress(
             TextColumn("{task.description}"),
@@ -164,6 +182,8 @@ class _ProgressBar:
             MofNCompleteColumn(),
             TextColumn("loss {task.fields[loss]}"),
             TimeElapsedColumn(),
+            TextColumn("left"),
+            TimeRemainingColumn(),
             console=Console(stderr=True),
             transient=True,
         )
@@ -205,6 +225,7 @@ def race(config: RunConfig, spec: str, shared: dict, *, metrics: str | None, as_
 
         handle = _open_metrics(metrics)
         writers = [MetricsWriter(handle, config.log_every, {"entry": e.name}, owns_handle=False) for e in contest.entries]
+        _warn_if_metrics_are_huge(sum(t.total_steps for t in contest.trainers) // config.log_every, config.log_every)
     progress = _progress_bar(quiet)
 
     def sink(event: object) -> None:

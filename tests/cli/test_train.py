@@ -258,3 +258,15 @@ def test_progress_bar_only_on_a_terminal(tmp_path):
     os.close(leader)
     assert process.returncode == 0
     assert b"sgd" in drawn and b"/16000" in drawn and b"loss" in drawn
+
+
+def test_metrics_of_gigabytes_are_announced_with_the_fix(capsys):
+    from tui_trainer.headless import _warn_if_metrics_are_huge
+
+    _warn_if_metrics_are_huge(1_000_000, 1)  # 80 MB: fine, nothing said
+    assert capsys.readouterr().err == ""
+    _warn_if_metrics_are_huge(80_000_000, 1)
+    err = capsys.readouterr().err
+    assert err.startswith("tui-trainer: warning: --metrics will write about 6.0 GB (80,000,000 lines); --log-every ")
+    every = int(err.split("--log-every ")[1].split()[0].replace(",", ""))
+    assert 80_000_000 * 80 / every < 200 << 20  # the suggested --log-every brings it near 100 MB
