@@ -8,9 +8,10 @@ is imported until the command that needs it runs.
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from .core.rules import ALGORITHMS, HYPERPARAMETERS
 from .exits import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_OK, fail
@@ -231,14 +232,20 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `tui-trainer race ... | head`: the reader has gone, as it meant to
         _silence_stdout()
         return EXIT_BROKEN_PIPE
+    except OSError as error:
+        if error.errno != errno.EIO:
+            raise
+        _silence_stdout(sys.stderr)  # the terminal hung up (SIGHUP) as the summary printed: no one to tell
+        return EXIT_INTERRUPTED
 
 
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null, so the flush at exit does not raise the broken pipe again."""
+def _silence_stdout(*more: TextIO) -> None:
+    """Point stdout (and `more`) at /dev/null, so the flush at exit does not fail all over again."""
     import os
 
     devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    for stream in (sys.stdout, *more):
+        os.dup2(devnull, stream.fileno())
     os.close(devnull)
 
 

@@ -6,15 +6,16 @@ import json
 import signal
 import sys
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Callable, Iterator, TextIO, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
 
 from .core.config import RunConfig
 from .core.events import Event, RunStarted, RunState, RunSummary, StepLosses
 from .core.stability import conditioning
-from .exits import EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_OK, fail
+from .exits import EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_OK, fail
 
 if TYPE_CHECKING:
     from .core.control import RunControl
+    from .core.files import OutputFile
 
 T = TypeVar("T")
 
@@ -34,11 +35,24 @@ def _build(make: Callable[[], object]) -> object | None:
         return None
 
 
-def _open_metrics(path: str) -> TextIO:
+def _open_metrics(path: str, config: RunConfig, control: RunControl) -> OutputFile:
+    """The metrics file, refused in one line if it cannot be written safely; a write that fails
+    later stops the run (its summary is still printed, then that failure: exit 2)."""
+    from .core.files import FileProblem, open_output
+
+    inputs = [] if config.data.is_synthetic else [config.data.source]
     try:
-        return open(path, "w", encoding="utf-8", buffering=1 << 16)
-    except OSError as error:
-        fail(f"--metrics: cannot write {path} ({error.strerror or error})")
+        return open_output(path, inputs, on_failure=control.stop)
+    except FileProblem as problem:
+        fail(f"--metrics: {problem}")
+
+
+def _ended(summary_exit: int, metrics: OutputFile | None) -> int:
+    """The exit code, once the summary is out: a metrics file that could not be written wins."""
+    if metrics is not None and metrics.error is not None:
+        print(f"tui-trainer: error: --metrics: {metrics.error}; the run stopped there (complete lines kept)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return summary_exit
 
 
 METRICS_LINE_BYTES = 80  # a step's JSON line, about: {"step": 12345, "epoch": 3, "loss": ..., "lr": ..., "elapsed": ...}
@@ -76,7 +90,7 @@ def train(config: RunConfig, *, metrics: str | None, as_json: bool, quiet: bool)
     if metrics:
         from .metrics import MetricsWriter
 
-        handle = _open_metrics(metrics)
+        handle = _open_metrics(metrics, config, control)
         sinks.append(MetricsWriter(handle, config.log_every))
         _warn_if_metrics_are_huge(trainer.total_steps // config.log_every, config.log_every)
     progress = _progress_bar(quiet)
@@ -92,23 +106,25 @@ def train(config: RunConfig, *, metrics: str | None, as_json: bool, quiet: bool)
     _print_summary(summary, as_json)
     if summary.state is RunState.DIVERGED:
         print(f"tui-trainer: diverged: {summary.message}", file=sys.stderr)
-        return EXIT_DIVERGED
-    if summary.interrupted:
-        return EXIT_INTERRUPTED
-    return EXIT_OK
+        return _ended(EXIT_DIVERGED, handle)
+    return _ended(EXIT_INTERRUPTED if summary.interrupted else EXIT_OK, handle)
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @contextmanager
 def _interrupts_raise() -> Iterator[None]:
-    """Before the run: SIGTERM interrupts like Ctrl-C does."""
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    """Before the run: SIGTERM, and SIGHUP (the SSH connection dropped), interrupt like Ctrl-C."""
+    previous = {sig: signal.signal(sig, signal.default_int_handler) for sig in STOP_SIGNALS if sig != signal.SIGINT}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
-def _run_to_the_end(run: Callable[[], T], control: RunControl, progress: _ProgressBar | None, metrics: TextIO | None) -> T:
+def _run_to_the_end(run: Callable[[], T], control: RunControl, progress: _ProgressBar | None, metrics: OutputFile | None) -> T:
     """`run()` with Ctrl-C and SIGTERM stopping it cleanly, so it still returns its summary; the
     progress bar comes down and the metrics file is closed (its lines flushed) however it ends."""
     with _interrupts_stop(control):
@@ -123,17 +139,20 @@ def _run_to_the_end(run: Callable[[], T], control: RunControl, progress: _Progre
 
 @contextmanager
 def _interrupts_stop(control: RunControl) -> Iterator[None]:
-    """During the run: Ctrl-C or SIGTERM stop it cleanly (summary printed, metrics flushed)."""
+    """During the run: Ctrl-C, SIGTERM or SIGHUP stop it cleanly (summary printed, metrics
+    flushed). Once it has ended they are ignored: a second Ctrl-C while the summary prints, or in
+    torch's exit handlers, must not end the process in a traceback."""
 
     def stop(signum, frame) -> None:
         control.stop()
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, stop)
     try:
         yield
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
 
 
 def _print_summary(summary: RunSummary, as_json: bool) -> None:
@@ -223,7 +242,7 @@ def race(config: RunConfig, spec: str, shared: dict, *, metrics: str | None, as_
     if metrics:
         from .metrics import MetricsWriter
 
-        handle = _open_metrics(metrics)
+        handle = _open_metrics(metrics, config, control)
         writers = [MetricsWriter(handle, config.log_every, {"entry": e.name}, owns_handle=False) for e in contest.entries]
         _warn_if_metrics_are_huge(sum(t.total_steps for t in contest.trainers) // config.log_every, config.log_every)
     progress = _progress_bar(quiet)
@@ -242,11 +261,11 @@ def race(config: RunConfig, spec: str, shared: dict, *, metrics: str | None, as_
     else:
         _print_race(result)
     if result.interrupted:
-        return EXIT_INTERRUPTED
+        return _ended(EXIT_INTERRUPTED, handle)
     if all(entry.diverged for entry in result.entries):
         print("tui-trainer: every entry diverged", file=sys.stderr)
-        return EXIT_DIVERGED
-    return EXIT_OK
+        return _ended(EXIT_DIVERGED, handle)
+    return _ended(EXIT_OK, handle)
 
 
 def _print_race(result) -> None:

@@ -114,7 +114,9 @@ def test_flags_reach_the_run(capsys):
         (["--weight-decay", "1e300"], "--weight-decay: must be at most 1e+30"),
         (["--seed", "99999999999999999999"], "--seed: must be a whole number from 0 to 2^63 - 1"),
         (["--samples", "1000000000000"], "does not fit in memory: choose fewer samples or features"),
-        (["--noise", "1e29", "--true-bias", "1e29", "--samples", "10"], None),
+        # targets whose squares overflow float32: no learning rate helps, so the data is named
+        (["--noise", "1e29", "--true-bias", "1e29", "--samples", "10"], "squared errors that size overflow float32"),
+        (["--noise", "1e15", "--true-bias", "1e15", "--samples", "10"], None),
         (["--data", "a" * 300 + ".csv"], "cannot be read (File name too long)"),
         (["--metrics", "/no/such/folder/m.jsonl"], "--metrics: cannot write /no/such/folder/m.jsonl"),
     ],

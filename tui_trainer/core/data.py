@@ -14,6 +14,7 @@ import numpy as np
 
 from .config import DataConfig
 from .errors import DataError
+from .files import readable_file
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # training runs in float32
 
@@ -74,6 +75,7 @@ def load_dataset(config: DataConfig) -> Dataset:
         x_train = (x_train - means) / stds
         x_val = (x_val - means) / stds
         feature_means, feature_stds = tuple(means.tolist()), tuple(stds.tolist())
+    _check_scale(config, x_train, y_train, names, target)
     return Dataset(
         x_train=np.ascontiguousarray(x_train, dtype=np.float32),
         y_train=np.ascontiguousarray(y_train, dtype=np.float32),
@@ -87,6 +89,30 @@ def load_dataset(config: DataConfig) -> Dataset:
         feature_means=feature_means,
         feature_stds=feature_stds,
     )
+
+
+# past this a squared error overflows float32, whatever the learning rate: the data must change
+SQUARE_OVERFLOW = math.sqrt(FLOAT32_MAX)
+
+
+def _check_scale(config: DataConfig, x: np.ndarray, y: np.ndarray, names: tuple[str, ...], target: str) -> None:
+    """Values whose squares float32 cannot hold make every run diverge at once, and a smaller
+    learning rate cannot help: say so before training, and what to do instead."""
+    where = config.source if not config.is_synthetic else "synthetic data"
+    largest = float(np.abs(y).max()) if y.size else 0.0
+    if largest > SQUARE_OVERFLOW:
+        raise DataError(
+            f"{where}: the target {target!r} reaches {largest:.3g}; squared errors that size overflow float32 "
+            f"(max {FLOAT32_MAX:.3g}) whatever the learning rate: rescale the column (e.g. divide it by 1e{math.floor(math.log10(largest)) - 3})"
+        )
+    if x.size:
+        column = int(np.abs(x).max(axis=0).argmax())
+        largest = float(np.abs(x[:, column]).max())
+        if largest > SQUARE_OVERFLOW:
+            raise DataError(
+                f"{where}: the feature {names[column]!r} reaches {largest:.3g}; its square overflows float32 "
+                f"(max {FLOAT32_MAX:.3g}) whatever the learning rate: standardize the features (--standardize)"
+            )
 
 
 def synthetic_true_weights(config: DataConfig) -> list[float]:
@@ -145,6 +171,8 @@ class CsvTable:
 
 
 DELIMITERS = ",;\t|"  # comma first: what a tie or a one-column file falls back to
+MAX_HEADER = 1 << 20  # characters of the header row looked at to find the delimiter
+CSV_MEMORY_PER_BYTE = 10
 
 
 def read_csv(path: Path, target: str | None = None, features: list[str] | None = None) -> CsvTable:
@@ -154,19 +182,13 @@ def read_csv(path: Path, target: str | None = None, features: list[str] | None =
     header row uses most: exports from spreadsheets set to a European locale use `;`, some tools tab.
     """
     name = str(path)
-    path = path.expanduser()
-    try:
-        if not path.exists():
-            raise DataError(f"{name}: no such file")
-        if path.is_dir():
-            raise DataError(f"{name}: is a folder, not a CSV file")
-    except OSError as error:  # e.g. a name too long for the file system
-        raise DataError(f"{name}: cannot be read ({error.strerror or error})") from None
+    # Python's csv rows take about ten times the file's size while they are parsed
+    path = readable_file(name, memory_factor=CSV_MEMORY_PER_BYTE)
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            header_line = handle.readline()
+            header_line = handle.readline(MAX_HEADER)
             while header_line and not header_line.strip():  # blank lines before the header
-                header_line = handle.readline()
+                header_line = handle.readline(MAX_HEADER)
             delimiter = _delimiter(header_line)
             handle.seek(0)
             rows = list(csv.reader(handle, delimiter=delimiter))

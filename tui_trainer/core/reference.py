@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .files import check_memory
+
 _ROWS_PER_BLOCK = 1 << 16  # bounds the float64 temporaries on big data
 
 
@@ -65,6 +67,8 @@ def gram(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
 def least_squares(x: np.ndarray, y: np.ndarray) -> Optimum:
     """The weights and bias of least MSE; the minimum-norm weights when several tie."""
     n, d = x.shape
+    # the triangle, its copy beside a block, and LAPACK's work: a few (d+1)² float64 matrices
+    check_memory(4 * (d + 1) ** 2 * 8 + 2 * min(n, _ROWS_PER_BLOCK) * (d + 1) * 8, f"the exact optimum of {d:,} features")
     x_mean, y_mean = _column_means(x, y)
     r = np.zeros((0, d + 1))
     for start in range(0, n, _ROWS_PER_BLOCK):
