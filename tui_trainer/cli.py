@@ -18,6 +18,8 @@ from .exits import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_OK, fail
 from .names import LANGUAGES, Engine, Implementation, Init, Schedule, names
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from .core.config import RunConfig
 
 
@@ -41,7 +43,8 @@ class Flag:
         from .core.config import DataConfig, Experiments, OptimizerConfig, RunConfig
 
         section, _, field = self.path.rpartition(".")
-        model = {"optimizer": OptimizerConfig, "data": DataConfig, "experiments": Experiments, "": RunConfig}[section]
+        models: dict[str, type[BaseModel]] = {"optimizer": OptimizerConfig, "data": DataConfig, "experiments": Experiments, "": RunConfig}
+        model = models[section]
         text = model.model_fields[field].description or ""
         return text.replace("%", "%%")
 

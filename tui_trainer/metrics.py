@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TextIO
 
 from .core.events import EpochsEnded, Event, RunFinished, RunStarted, StepLosses
@@ -42,7 +43,10 @@ class MetricsWriter:
             if step % every and step % per_epoch:
                 continue
             epoch = (step - 1) // per_epoch + 1
-            line = f'{{{prefix}"step": {step}, "epoch": {epoch}, "loss": {loss!r}, "lr": {event.lrs[offset]!r}, "elapsed": {event.elapsed[offset]:.6f}'
+            line = (
+                f'{{{prefix}"step": {step}, "epoch": {epoch}, "loss": {loss!r}, '
+                f'"lr": {event.lrs[offset]!r}, "elapsed": {event.elapsed[offset]:.6f}'
+            )
             self.pending.append((step, line))
 
     def _flush(self, epochs: EpochsEnded | None) -> None:
@@ -50,8 +54,8 @@ class MetricsWriter:
             return
         extra: dict[int, str] = {}
         if epochs is not None:
-            vals = epochs.val_losses or [None] * len(epochs.steps)
-            for step, train, val in zip(epochs.steps, epochs.train_losses, vals):
+            vals: Sequence[float | None] = epochs.val_losses or [None] * len(epochs.steps)
+            for step, train, val in zip(epochs.steps, epochs.train_losses, vals, strict=True):
                 extra[step] = f', "train_loss": {train!r}, "val_loss": {"null" if val is None else repr(val)}'
         self.handle.write("".join(f"{line}{extra.get(step, '')}}}\n" for step, line in self.pending))
         self.pending = []

@@ -9,6 +9,7 @@ for pydantic or torch. The algorithm names are not here: each update rule declar
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Final
 
 
 class Implementation(StrEnum):
@@ -48,6 +49,6 @@ def names(choices: type[StrEnum]) -> tuple[str, ...]:
 
 
 LARGEST = 1e30  # rates and scales past this make no sense, and past ~3.4e38 float32 cannot hold them
-FULL_BATCH = "full"  # the batch size that means the whole training set
+FULL_BATCH: Final = "full"  # the batch size that means the whole training set
 SYNTHETIC = "synthetic"  # the data source that needs no file
 LANGUAGES = ("en", "zh")  # of the Learn view's explanations: English and the seed notes' Chinese

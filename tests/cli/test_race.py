@@ -131,3 +131,21 @@ def test_a_reader_that_goes_away_gets_no_traceback(command):
 def test_version():
     done = subprocess.run([sys.executable, "-m", "tui_trainer", "--version"], capture_output=True, text=True, check=False)
     assert done.returncode == 0 and done.stdout.strip() == f"tui-trainer {importlib.metadata.version('tui-trainer')}"
+
+
+def test_the_source_tree_version_is_the_project_version(monkeypatch):
+    """Without an installed distribution `--version` falls back to tui_trainer.__version__."""
+    import tomllib
+    from pathlib import Path
+
+    import tui_trainer
+    from tui_trainer import cli
+
+    project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert tui_trainer.__version__ == project["version"]
+
+    def not_installed(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)
+    assert cli.version() == project["version"]

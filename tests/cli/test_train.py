@@ -10,9 +10,8 @@ import time
 
 import pytest
 
-from tui_trainer.core.config import PRESETS
-
 from tui_trainer.cli import main
+from tui_trainer.core.config import PRESETS
 
 SUMMARY_FIELDS = {
     "algorithm", "implementation", "device", "steps", "epochs", "final_loss", "val_loss", "optimal_loss",

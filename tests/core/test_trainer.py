@@ -8,7 +8,7 @@ import threading
 import pytest
 import torch
 
-from tui_trainer.core.batches import Batches
+from tui_trainer.core.batches import Batches, epoch_permutation
 from tui_trainer.core.config import RunConfig
 from tui_trainer.core.control import RunControl
 from tui_trainer.core.events import (
@@ -21,7 +21,6 @@ from tui_trainer.core.events import (
     StateChanged,
     StepLosses,
 )
-from tui_trainer.core.batches import Batches, epoch_permutation
 from tui_trainer.core.trainer import Trainer
 
 from .helpers import all_finite, config

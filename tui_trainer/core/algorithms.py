@@ -19,7 +19,7 @@ from ..names import Engine, Implementation
 from .config import Experiments, OptimizerConfig
 from .fused import FusedStepper
 from .objective import Objective
-from .stepper import Stepper, has_fused_kernels
+from .stepper import Stepper, filled_grad, has_fused_kernels
 
 
 class TorchOptimStepper(Stepper):
@@ -40,7 +40,8 @@ class TorchOptimStepper(Stepper):
 
     @property
     def lr(self) -> float:
-        return self.optimizer.param_groups[0]["lr"]
+        lr: float = self.optimizer.param_groups[0]["lr"]  # torch.optim types a param group's values Any
+        return lr
 
     @lr.setter
     def lr(self, value: float) -> None:
@@ -85,7 +86,9 @@ class ScratchStepper(Stepper):
         coupled = wd and not self.rule.decoupled_weight_decay  # L2: λθ joins the gradient
         with torch.no_grad():
             for index, param in enumerate(self.params):
-                grad = param.grad + wd * param if coupled else param.grad
+                grad = filled_grad(param)
+                if coupled:
+                    grad = grad + wd * param
                 state = {name: tensors[index] for name, tensors in self.buffers.items()}
                 self.rule.scratch_update(param, grad, state, config, self._lr, self.t, self.correct_bias)
         return loss
@@ -101,7 +104,7 @@ class ScratchStepper(Stepper):
         buffers, self.t = state
         with torch.no_grad():
             for name, tensors in buffers.items():
-                for target, value in zip(self.buffers[name], tensors):
+                for target, value in zip(self.buffers[name], tensors, strict=True):
                     target.copy_(value)
 
 

@@ -16,7 +16,7 @@ import math
 import numpy as np
 import torch
 
-from .config import FULL_BATCH
+from .config import FULL_BATCH, BatchSize
 
 PERMUTED_COPY_LIMIT = 256 * 2**20  # bytes; above this, gather each batch instead of copying all rows
 
@@ -28,7 +28,7 @@ def epoch_permutation(rows: int, seed: int, epoch: int) -> torch.Tensor:
 
 
 class Batches:
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int | str, seed: int) -> None:
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: BatchSize, seed: int) -> None:
         self.x, self.y = x, y
         self.rows = len(x)
         self.full = batch_size == FULL_BATCH or batch_size >= self.rows

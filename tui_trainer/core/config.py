@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -22,13 +23,25 @@ from pydantic import (
     model_validator,
 )
 
-
 from ..names import FULL_BATCH, LARGEST, SYNTHETIC, Engine, Implementation, Init, Schedule
-from .rules import ALGORITHMS, HYPERPARAMETERS as _HYPERPARAMETERS, AlgorithmSpec, UpdateRule
+from .rules import ALGORITHMS, AlgorithmSpec, UpdateRule
+from .rules import HYPERPARAMETERS as _HYPERPARAMETERS
+
+# FULL_BATCH, LARGEST, SYNTHETIC, Engine, Implementation, Init and Schedule are defined in names and
+# re-exported for the modules that import them from here.
+__all__ = [
+    "DEFAULT_ALGORITHM", "FULL_BATCH", "HYPERPARAMETERS", "LARGEST", "PRESETS", "SCHEDULE_DEFAULTS",
+    "SCHEDULE_SETTINGS", "SYNTHETIC", "Algorithm", "AtLeastOne", "AtLeastTwo", "Batch", "BatchSize", "DataConfig",
+    "Engine", "Experiments", "Finite", "Fraction", "Implementation", "Init", "NonNegative", "OptimizerConfig",
+    "OwnHyperparameter", "Positive", "Preset", "RunConfig", "Schedule", "Seed", "UnitInterval", "replaced",
+    "with_optimizer",
+]
 
 # The algorithms' names come from the rule registry, so a new rule module is a new choice here too.
-Algorithm = StrEnum("Algorithm", {name.upper(): name for name in ALGORITHMS})  # type: ignore[misc]
+# mypy cannot see members made at run time: write `Algorithm("bgd")`, not `Algorithm.BGD`.
+Algorithm = StrEnum("Algorithm", {name.upper(): name for name in ALGORITHMS})  # type: ignore[misc]  # members computed, not literal
 Algorithm.__doc__ = "The algorithms of the rule registry (core/rules), by their CLI names."
+DEFAULT_ALGORITHM = Algorithm("bgd")  # the seed's first
 
 # each schedule's own settings and their defaults
 SCHEDULE_DEFAULTS: dict[Schedule, dict[str, float]] = {
@@ -39,12 +52,6 @@ SCHEDULE_DEFAULTS: dict[Schedule, dict[str, float]] = {
     Schedule.WARMUP: {"warmup_epochs": 5, "warmup_start": 0.1},
 }
 SCHEDULE_SETTINGS = ("step_every", "gamma", "lr_min", "warmup_epochs", "warmup_start")
-
-
-
-
-
-
 
 
 BatchSize = int | Literal["full"]
@@ -85,8 +92,6 @@ def _finite(value: float) -> float:
     return value
 
 
-
-
 def _positive(value: float) -> float:
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"must be a finite number greater than 0, got {value}")
@@ -109,7 +114,7 @@ def _fraction(value: float) -> float:
     return value
 
 
-def _at_least(minimum: int):
+def _at_least(minimum: int) -> Callable[[int], int]:
     def check(value: int) -> int:
         if value < minimum:
             raise ValueError(f"must be a whole number >= {minimum}, got {value}")
@@ -141,6 +146,8 @@ UnitInterval = Annotated[float, BeforeValidator(_number), AfterValidator(_unit_i
 Positive = Annotated[float, BeforeValidator(_number), AfterValidator(_positive)]
 NonNegative = Annotated[float, BeforeValidator(_number), AfterValidator(_non_negative)]
 Fraction = Annotated[float, BeforeValidator(_number), AfterValidator(_fraction)]
+
+
 def _seed(value: int) -> int:
     if not 0 <= value < 2**63:  # what torch's generators take
         raise ValueError(f"must be a whole number from 0 to 2^63 - 1, got {value}")
@@ -151,8 +158,19 @@ Seed = Annotated[int, BeforeValidator(_whole), AfterValidator(_seed)]
 Batch = Annotated[BatchSize, BeforeValidator(_batch_size)]
 
 
-def _count(minimum: int):
-    return Annotated[int, BeforeValidator(_whole), AfterValidator(_at_least(minimum))]
+# whole numbers from a minimum up
+AtLeastOne = Annotated[int, BeforeValidator(_whole), AfterValidator(_at_least(1))]
+AtLeastTwo = Annotated[int, BeforeValidator(_whole), AfterValidator(_at_least(2))]
+
+# the hyperparameters only some algorithms take: `float | None`, filled for the algorithm's own
+OwnHyperparameter = Literal["momentum", "alpha", "beta1", "beta2", "eps"]
+
+
+def _from_preset(description: str) -> Any:
+    """A field every algorithm has (lr, weight_decay, batch_size, epochs): typed as its value, because
+    `_fill_from_preset` always sets it before validation. Its default None is only pydantic's
+    marker of "not required" and is never a value; `Any` lets the field keep its true type."""
+    return Field(default=None, description=description)
 
 
 # --- algorithm presets ---------------------------------------------------------------------
@@ -171,22 +189,24 @@ class OptimizerConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
-    algorithm: Algorithm = Field(default=Algorithm.BGD, description="Which algorithm to run (the seed's seven, nesterov, adamw).")
-    implementation: Implementation = Field(default=Implementation.TORCH, description="`torch` uses torch.optim; `scratch` writes the update out by hand.")
-    lr: Positive = Field(default=None, description=_HYPERPARAMETERS["lr"].description)
+    algorithm: Algorithm = Field(default=DEFAULT_ALGORITHM, description="Which algorithm to run (the seed's seven, nesterov, adamw).")
+    implementation: Implementation = Field(
+        default=Implementation.TORCH, description="`torch` uses torch.optim; `scratch` writes the update out by hand."
+    )
+    lr: Positive = _from_preset(_HYPERPARAMETERS["lr"].description)
     momentum: Fraction | None = Field(default=None, description=_HYPERPARAMETERS["momentum"].description)
     alpha: Fraction | None = Field(default=None, description=_HYPERPARAMETERS["alpha"].description)
     beta1: Fraction | None = Field(default=None, description=_HYPERPARAMETERS["beta1"].description)
     beta2: Fraction | None = Field(default=None, description=_HYPERPARAMETERS["beta2"].description)
     eps: Positive | None = Field(default=None, description=_HYPERPARAMETERS["eps"].description)
-    weight_decay: NonNegative = Field(default=None, description=_HYPERPARAMETERS["weight_decay"].description)
-    batch_size: Batch = Field(default=None, description="samples per step: a whole number or 'full'")
-    epochs: _count(1) = Field(default=None, description="passes over the training set")
+    weight_decay: NonNegative = _from_preset(_HYPERPARAMETERS["weight_decay"].description)
+    batch_size: Batch = _from_preset("samples per step: a whole number or 'full'")
+    epochs: AtLeastOne = _from_preset("passes over the training set")
     schedule: Schedule = Field(default=Schedule.CONSTANT, description="how the learning rate changes over the epochs")
-    step_every: _count(1) | None = Field(default=None, description="step schedule: epochs between decays")
+    step_every: AtLeastOne | None = Field(default=None, description="step schedule: epochs between decays")
     gamma: UnitInterval | None = Field(default=None, description="step and exponential schedules: factor per decay")
     lr_min: NonNegative | None = Field(default=None, description="cosine schedule: the learning rate at the end")
-    warmup_epochs: _count(1) | None = Field(default=None, description="warm-up schedule: epochs to reach lr")
+    warmup_epochs: AtLeastOne | None = Field(default=None, description="warm-up schedule: epochs to reach lr")
     warmup_start: UnitInterval | None = Field(default=None, description="warm-up schedule: the first epoch's share of lr")
 
     @model_validator(mode="before")
@@ -196,7 +216,7 @@ class OptimizerConfig(BaseModel):
             return data
         data = {key: value for key, value in data.items() if value is not None}
         try:
-            algorithm = Algorithm(data.get("algorithm", Algorithm.BGD))
+            algorithm = Algorithm(data.get("algorithm", DEFAULT_ALGORITHM))
         except ValueError:
             return data  # the field validator reports the unknown name
         preset = PRESETS[algorithm]
@@ -250,6 +270,15 @@ class OptimizerConfig(BaseModel):
         """The hyperparameters this algorithm uses, with their values."""
         return {name: getattr(self, name) for name in self.preset.hyperparameters}
 
+    def own(self, name: OwnHyperparameter) -> float:
+        """One of the algorithm's own hyperparameters that not every algorithm takes (momentum,
+        alpha, beta1, beta2, eps). Its field is `float | None`, None for the algorithms that do not
+        use it; for the algorithm's own ones the preset always fills it."""
+        value: float | None = getattr(self, name) if name in self.preset.defaults else None
+        if value is None:
+            raise ValueError(f"{self.algorithm.value} does not use {name}")
+        return value
+
     def describe(self) -> str:
         """A short human label, e.g. `adam lr=0.02 beta1=0.9 ...`."""
         parts = [f"{name}={value:g}" for name, value in self.hyperparameters().items()]
@@ -257,8 +286,6 @@ class OptimizerConfig(BaseModel):
             parts.append(f"schedule={self.schedule.value}")
             parts += [f"{name}={value:g}" for name, value in self.schedule_settings().items()]
         return " ".join([self.algorithm.value, *parts, f"batch={self.batch_size}"])
-
-
 
 
 def _features(value: Any) -> Any:
@@ -286,13 +313,19 @@ class DataConfig(BaseModel):
 
     source: str = Field(default=SYNTHETIC, min_length=1, description="`synthetic`, or the path of a CSV file with a header row.")
     target: str | None = Field(default=None, description="CSV: the column to predict (default: the last column).")
-    features: Annotated[list[str] | None, BeforeValidator(_features)] = Field(default=None, description="CSV: the feature columns (default: every column but the target).")
-    standardize: bool | None = Field(default=None, description="Scale features to zero mean and unit (population) std; default: on for CSV, off for synthetic.")
+    features: Annotated[list[str] | None, BeforeValidator(_features)] = Field(
+        default=None, description="CSV: the feature columns (default: every column but the target)."
+    )
+    standardize: bool | None = Field(
+        default=None, description="Scale features to zero mean and unit (population) std; default: on for CSV, off for synthetic."
+    )
     val_fraction: Fraction = Field(default=0.2, description="Share of the rows held out for validation.")
-    samples: _count(2) = Field(default=1000, description="Synthetic: number of rows.")
-    dims: _count(1) = Field(default=1, description="Synthetic: number of features.")
+    samples: AtLeastTwo = Field(default=1000, description="Synthetic: number of rows.")
+    dims: AtLeastOne = Field(default=1, description="Synthetic: number of features.")
     noise: NonNegative = Field(default=0.5, description="Synthetic: standard deviation of the Gaussian noise added to y.")
-    true_weights: Annotated[list[Finite] | None, BeforeValidator(_comma_list)] = Field(default=None, description="Synthetic: the weights of y = Xw + b + noise (default: 3.0, then seeded draws).")
+    true_weights: Annotated[list[Finite] | None, BeforeValidator(_comma_list)] = Field(
+        default=None, description="Synthetic: the weights of y = Xw + b + noise (default: 3.0, then seeded draws)."
+    )
     true_bias: Finite = Field(default=0.8, description="Synthetic: the bias b (default 0.8, the seed's y = 3x + 0.8).")
     seed: Seed = Field(default=0, description="Seed of the synthetic data and of the train/validation split.")
 
@@ -342,7 +375,9 @@ class Experiments(BaseModel):
     forget_zero_grad: bool = Field(default=False, description="never zero .grad: gradients accumulate from step to step")
     no_bias_correction: bool = Field(default=False, description="Adam without bias correction (m̂, v̂): odd first steps")
     train_in_eval_mode: bool = Field(default=False, description="train with model.eval() (nothing changes for a linear model)")
-    eval_without_no_grad: bool = Field(default=False, description="evaluate without torch.no_grad(): a graph is recorded, numbers are the same")
+    eval_without_no_grad: bool = Field(
+        default=False, description="evaluate without torch.no_grad(): a graph is recorded, numbers are the same"
+    )
 
     @property
     def any(self) -> bool:
@@ -358,10 +393,14 @@ class RunConfig(BaseModel):
     data: DataConfig = Field(default_factory=DataConfig)
     seed: Seed = Field(default=0, description="Seed of the initial parameters and of the order batches are drawn in.")
     init: Init = Field(default=Init.NORMAL, description="Initial parameters: all zeros, or seeded draws from N(0, 1).")
-    device: Annotated[str, BeforeValidator(_device)] = Field(default="auto", description="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps.")
-    engine: Engine = Field(default=Engine.AUTOGRAD, description="autograd (loss.backward(), as the seed teaches) or fused (closed-form gradients, in place).")
-    max_steps: _count(1) | None = Field(default=None, description="Stop after this many steps even if epochs remain.")
-    log_every: _count(1) = Field(default=1, description="Write a metrics line every this many steps.")
+    device: Annotated[str, BeforeValidator(_device)] = Field(
+        default="auto", description="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps."
+    )
+    engine: Engine = Field(
+        default=Engine.AUTOGRAD, description="autograd (loss.backward(), as the seed teaches) or fused (closed-form gradients, in place)."
+    )
+    max_steps: AtLeastOne | None = Field(default=None, description="Stop after this many steps even if epochs remain.")
+    log_every: AtLeastOne = Field(default=1, description="Write a metrics line every this many steps.")
     experiments: Experiments = Field(default_factory=Experiments)
 
     @model_validator(mode="after")
@@ -376,7 +415,8 @@ class RunConfig(BaseModel):
             not self.optimizer.rule.bias_correction or self.optimizer.implementation is not Implementation.SCRATCH
         ):
             raise ValueError(
-                "Adam without bias correction is an experiment on the hand-written rule: choose algorithm adam and implementation scratch (adamw works too)"
+                "Adam without bias correction is an experiment on the hand-written rule: "
+                "choose algorithm adam and implementation scratch (adamw works too)"
             )
         return self
 

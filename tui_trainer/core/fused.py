@@ -140,21 +140,22 @@ class GraphedSteps:
         self.graph: torch.cuda.CUDAGraph | None = None
         self.recorded_lr: float | None = None
 
-    def _record_graph(self) -> None:
+    def _record_graph(self) -> torch.cuda.CUDAGraph:
         device, stepper = self.x.device, self.stepper
         saved = stepper.capture()
         with torch.cuda.device(device):  # the capture stream must be on the tensors' own GPU
-            stream = torch.cuda.Stream(device)
+            stream = torch.cuda.Stream(device)  # type: ignore[no-untyped-call]  # torch leaves Stream.__new__ unannotated
             stream.wait_stream(torch.cuda.current_stream(device))
             with torch.cuda.stream(stream):  # warm-up outside capture, as CUDA graphs require
                 for _ in range(2):
                     self._steps()
             torch.cuda.current_stream(device).wait_stream(stream)
-            self.graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(self.graph):
+            graph = self.graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):
                 self._steps()
         stepper.restore(saved)  # the warm-up steps must not count
         self.recorded_lr = stepper.lr
+        return graph
 
     def _steps(self) -> None:
         for i in range(self.count):
@@ -169,14 +170,16 @@ class GraphedSteps:
     def run(self, indices: torch.Tensor | None) -> torch.Tensor:
         """`count` steps on these (count, batch) row indices; their losses, on the device."""
         if self.indices is not None:
+            if indices is None:
+                raise ValueError("these steps draw batches: run needs their row indices")
             self.indices.copy_(indices, non_blocking=True)
         if not self.capture:
             self._steps()
             return self.losses.clone()
-        stepper = self.stepper
-        if self.graph is None or stepper.lr != self.recorded_lr:
-            self._record_graph()
-        self.graph.replay()
+        stepper, graph = self.stepper, self.graph
+        if graph is None or stepper.lr != self.recorded_lr:
+            graph = self._record_graph()
+        graph.replay()
         stepper.t += self.count  # the Python side of the steps the graph took
         if stepper.model.weight.grad is None:
             stepper.show_gradients()

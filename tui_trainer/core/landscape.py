@@ -10,9 +10,11 @@ numpy only: the app draws this in its own process, which never imports torch.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 
 @dataclass(frozen=True)
@@ -26,15 +28,15 @@ class LossSlice:
     floor: float  # L*, the lowest loss of the slice
 
     @classmethod
-    def of(cls, gram, theta_star, optimal_loss: float, i: int, j: int) -> LossSlice:
+    def of(cls, gram: ArrayLike, theta_star: Sequence[float] | NDArray[np.float64], optimal_loss: float, i: int, j: int) -> LossSlice:
         g = np.asarray(gram, dtype=np.float64)
         block = g[np.ix_([i, j], [i, j])]
         return cls(i, j, (float(theta_star[i]), float(theta_star[j])), block, float(optimal_loss))
 
-    def loss(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-        """The loss at parameter values (u, v) of the two parameters."""
+    def loss(self, u: ArrayLike, v: ArrayLike) -> NDArray[np.float64]:
+        """The loss at parameter values (u, v) of the two parameters (numbers or arrays alike)."""
         du, dv = np.asarray(u, dtype=np.float64) - self.center[0], np.asarray(v, dtype=np.float64) - self.center[1]
-        a, b, c = self.block[0, 0], self.block[0, 1], self.block[1, 1]
+        a, b, c = float(self.block[0, 0]), float(self.block[0, 1]), float(self.block[1, 1])
         return self.floor + a * du * du + 2 * b * du * dv + c * dv * dv
 
     def level_curve(self, level: float, points: int = 96) -> tuple[np.ndarray, np.ndarray]:
@@ -49,7 +51,7 @@ class LossSlice:
         delta = vectors @ (np.sqrt(excess / values)[:, None] * circle)
         return self.center[0] + delta[0], self.center[1] + delta[1]
 
-    def levels(self, xs, ys, count: int = 7) -> list[float]:
+    def levels(self, xs: Sequence[float], ys: Sequence[float], count: int = 7) -> list[float]:
         """Loss levels worth drawing over the box around (xs, ys): from the box's highest loss down
         to a thousandth of that excess, spaced evenly on a log scale."""
         corners_u = [min(xs), max(xs)]

@@ -8,12 +8,18 @@ tests hold them to what autograd and the optimizer produced.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 
 from ..names import Engine
-from .rules.base import n, p
 from .events import BatchRow, LedgerEntry, ParameterUpdate, UpdateLine
+from .rules.base import n, p
+
+if TYPE_CHECKING:
+    from .config import RunConfig
+    from .stepper import Stepper
+    from .trainer import Trainer
 
 SHOWN_ROWS = 5  # a long batch is summarised: its first rows, and how many more
 
@@ -27,15 +33,15 @@ class Before:
     lr: float
 
 
-def state_flat(stepper) -> dict[str, list[float]]:
+def state_flat(stepper: Stepper) -> dict[str, list[float]]:
     return {name: [v for t in tensors for v in t.detach().reshape(-1).tolist()] for name, tensors in stepper.state().items()}
 
 
-def capture_before(trainer) -> Before:
+def capture_before(trainer: Trainer) -> Before:
     return Before(trainer.stepper.flat_parameters().tolist(), state_flat(trainer.stepper), trainer.stepper.lr)
 
 
-def entry(trainer, before: Before, step: int, reported_loss: float) -> LedgerEntry:
+def entry(trainer: Trainer, before: Before, step: int, reported_loss: float) -> LedgerEntry:
     """Step `step` (0-based), just taken from `before`, written out."""
     x, y = trainer.batches.batch(step)
     stepper, config = trainer.stepper, trainer.config
@@ -60,7 +66,8 @@ def entry(trainer, before: Before, step: int, reported_loss: float) -> LedgerEnt
     shown = [
         BatchRow(row, target, p, r)
         for row, target, p, r in zip(
-            xs[:SHOWN_ROWS].tolist(), ys[:SHOWN_ROWS].tolist(), prediction[:SHOWN_ROWS].tolist(), residual[:SHOWN_ROWS].tolist()
+            xs[:SHOWN_ROWS].tolist(), ys[:SHOWN_ROWS].tolist(), prediction[:SHOWN_ROWS].tolist(), residual[:SHOWN_ROWS].tolist(),
+            strict=True,
         )
     ]
     fused = config.engine is Engine.FUSED
@@ -81,7 +88,7 @@ def entry(trainer, before: Before, step: int, reported_loss: float) -> LedgerEnt
     )
 
 
-def _rule_lines(config, before: Before, grads: list[float], t: int) -> list[list[UpdateLine]]:
+def _rule_lines(config: RunConfig, before: Before, grads: list[float], t: int) -> list[list[UpdateLine]]:
     """For each parameter, the rule's lines with the numbers; the last line is the new value."""
     optimizer = config.optimizer
     rule, lr, wd = optimizer.rule, before.lr, optimizer.weight_decay

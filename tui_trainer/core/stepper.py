@@ -24,6 +24,14 @@ def has_fused_kernels(device: torch.device) -> bool:
     return device.type in ("cpu", "cuda")
 
 
+def filled_grad(param: torch.Tensor) -> torch.Tensor:
+    """`param.grad` once a step has filled it (torch types it Optional: None before any backward)."""
+    grad = param.grad
+    if grad is None:
+        raise RuntimeError("no gradient yet: no step has run")
+    return grad
+
+
 class Stepper:
     """Takes one optimisation step of a linear model on a batch; holds the optimizer's state."""
 
@@ -57,19 +65,25 @@ class Stepper:
         rows = len(x)
         if rows <= BLOCK_ROWS:
             loss = self._loss(self.model(x), y)
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]  # torch leaves Tensor.backward unannotated
             self.last_loss = loss
             return loss.detach()
-        total = None
-        for start in range(0, rows, BLOCK_ROWS):
-            part = self._loss(self.model(x[start : start + BLOCK_ROWS]), y[start : start + BLOCK_ROWS], reduction="sum")
-            part.backward()
-            total = part.detach() if total is None else total + part.detach()
+        part = self._block_backward(x, y, 0)
+        total = part.detach()
+        for start in range(BLOCK_ROWS, rows, BLOCK_ROWS):
+            part = self._block_backward(x, y, start)
+            total = total + part.detach()
         with torch.no_grad():  # the sums become means once, not once per block
             for param in self.params:
-                param.grad.mul_(1 / rows)
+                filled_grad(param).mul_(1 / rows)
         self.last_loss = part
         return total / rows
+
+    def _block_backward(self, x: torch.Tensor, y: torch.Tensor, start: int) -> torch.Tensor:
+        """The summed loss of the block of rows from `start`, its gradient added into .grad."""
+        part = self._loss(self.model(x[start : start + BLOCK_ROWS]), y[start : start + BLOCK_ROWS], reduction="sum")
+        part.backward()  # type: ignore[no-untyped-call]  # torch leaves Tensor.backward unannotated
+        return part
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """One step; returns the batch loss before the update, detached (no host sync)."""
@@ -102,7 +116,7 @@ class Stepper:
 
     def gradient_used(self) -> list[float]:
         """The gradient the last update used, flat like θ (without weight decay)."""
-        return [v for p in self.params for v in p.grad.detach().reshape(-1).tolist()]
+        return [v for p in self.params for v in filled_grad(p).detach().reshape(-1).tolist()]
 
     def flat_parameters(self) -> torch.Tensor:
         """A copy of [w..., b], on the device."""
@@ -119,7 +133,7 @@ class Stepper:
         params, grads, state, lr = saved
         self.lr = lr  # a schedule may have moved it inside the chunk being undone
         with torch.no_grad():
-            for param, value, grad in zip(self.params, params, grads):
+            for param, value, grad in zip(self.params, params, grads, strict=True):
                 param.copy_(value)
                 if grad is None:
                     param.grad = None

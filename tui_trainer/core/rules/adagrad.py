@@ -28,7 +28,7 @@ class AdaGrad(UpdateRule):
     def torch_optimizer(self, params: list[torch.Tensor], config: OptimizerConfig, kernels: bool) -> torch.optim.Optimizer:
         import torch
 
-        return torch.optim.Adagrad(params, lr=config.lr, eps=config.eps, weight_decay=config.weight_decay, **pinned(kernels))
+        return torch.optim.Adagrad(params, lr=config.lr, eps=config.own("eps"), weight_decay=config.weight_decay, **pinned(kernels))
 
     def scratch_update(
         self, param: torch.Tensor, grad: torch.Tensor, state: dict[str, torch.Tensor], config: OptimizerConfig, lr: float, t: int,
@@ -36,13 +36,13 @@ class AdaGrad(UpdateRule):
     ) -> None:
         sum_sq = state["sum_sq"]
         sum_sq += grad * grad
-        param -= lr * grad / (sum_sq.sqrt() + config.eps)
+        param -= lr * grad / (sum_sq.sqrt() + config.own("eps"))
 
     def fused_update(self, flat: FlatState, config: OptimizerConfig) -> Callable[[], None]:
         import torch
 
         theta, grad, sum_sq, count, lr = flat.theta, flat.grad, flat.buffers["sum_sq"], flat.step_count, flat.lr
-        eps, wd = config.eps, config.weight_decay
+        eps, wd = config.own("eps"), config.weight_decay
         if flat.kernels:
             kernel = torch._fused_adagrad_
 
@@ -62,7 +62,7 @@ class AdaGrad(UpdateRule):
     def ledger_lines(
         self, theta: float, g: float, state: dict[str, float], config: OptimizerConfig, lr: float, t: int, correct_bias: bool
     ) -> list[UpdateLine]:
-        s, eps = state["sum_sq"], config.eps
+        s, eps = state["sum_sq"], config.own("eps")
         s_new = s + g * g
         return [
             UpdateLine("s", f"s + g² = {n(s)} + {p(g)}²", s_new),

@@ -32,15 +32,14 @@ class Adam(UpdateRule):
         import torch
 
         optimizer = torch.optim.AdamW if self.decoupled_weight_decay else torch.optim.Adam
-        return optimizer(
-            params, lr=config.lr, betas=(config.beta1, config.beta2), eps=config.eps, weight_decay=config.weight_decay, **pinned(kernels)
-        )
+        betas = (config.own("beta1"), config.own("beta2"))
+        return optimizer(params, lr=config.lr, betas=betas, eps=config.own("eps"), weight_decay=config.weight_decay, **pinned(kernels))
 
     def scratch_update(
         self, param: torch.Tensor, grad: torch.Tensor, state: dict[str, torch.Tensor], config: OptimizerConfig, lr: float, t: int,
         correct_bias: bool,
     ) -> None:
-        beta1, beta2 = config.beta1, config.beta2
+        beta1, beta2 = config.own("beta1"), config.own("beta2")
         if self.decoupled_weight_decay:
             param *= 1 - lr * config.weight_decay
         m, v = state["m"], state["v"]
@@ -50,13 +49,14 @@ class Adam(UpdateRule):
             m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
         else:  # the experiment: m and v start at 0 and stay small for a while
             m_hat, v_hat = m, v
-        param -= lr * m_hat / (v_hat.sqrt() + config.eps)
+        param -= lr * m_hat / (v_hat.sqrt() + config.own("eps"))
 
     def fused_update(self, flat: FlatState, config: OptimizerConfig) -> Callable[[], None]:
         import torch
 
-        theta, grad, m, v, count, lr, steps = flat.theta, flat.grad, flat.buffers["m"], flat.buffers["v"], flat.step_count, flat.lr, flat.steps
-        beta1, beta2, eps, wd = config.beta1, config.beta2, config.eps, config.weight_decay
+        theta, grad, m, v, count = flat.theta, flat.grad, flat.buffers["m"], flat.buffers["v"], flat.step_count
+        lr, steps = flat.lr, flat.steps
+        beta1, beta2, eps, wd = config.own("beta1"), config.own("beta2"), config.own("eps"), config.weight_decay
         decoupled = self.decoupled_weight_decay
         if flat.kernels:
             kernel = torch._fused_adamw_ if decoupled else torch._fused_adam_
@@ -87,7 +87,7 @@ class Adam(UpdateRule):
     def ledger_lines(
         self, theta: float, g: float, state: dict[str, float], config: OptimizerConfig, lr: float, t: int, correct_bias: bool
     ) -> list[UpdateLine]:
-        b1, b2, eps = config.beta1, config.beta2, config.eps
+        b1, b2, eps = config.own("beta1"), config.own("beta2"), config.own("eps")
         lines = []
         if self.decoupled_weight_decay and config.weight_decay:
             decayed = theta * (1 - lr * config.weight_decay)

@@ -32,7 +32,7 @@ class Momentum(UpdateRule):
         import torch
 
         return torch.optim.SGD(
-            params, lr=config.lr, momentum=config.momentum, nesterov=self.nesterov, weight_decay=config.weight_decay, foreach=False
+            params, lr=config.lr, momentum=config.own("momentum"), nesterov=self.nesterov, weight_decay=config.weight_decay, foreach=False
         )
 
     def scratch_update(
@@ -40,11 +40,12 @@ class Momentum(UpdateRule):
         correct_bias: bool,
     ) -> None:
         velocity = state["velocity"]
-        velocity.copy_(config.momentum * velocity + grad)
+        velocity.copy_(config.own("momentum") * velocity + grad)
         param -= lr * velocity
 
     def fused_update(self, flat: FlatState, config: OptimizerConfig) -> Callable[[], None]:
-        theta, grad, velocity, mu, wd, lr = flat.theta, flat.grad, flat.buffers["velocity"], config.momentum, config.weight_decay, flat.lr
+        theta, grad, velocity, lr = flat.theta, flat.grad, flat.buffers["velocity"], flat.lr
+        mu, wd = config.own("momentum"), config.weight_decay
 
         def update() -> None:
             velocity.mul_(mu).add_(grad.add(theta, alpha=wd) if wd else grad)
@@ -55,7 +56,7 @@ class Momentum(UpdateRule):
     def ledger_lines(
         self, theta: float, g: float, state: dict[str, float], config: OptimizerConfig, lr: float, t: int, correct_bias: bool
     ) -> list[UpdateLine]:
-        mu, v = config.momentum, state["velocity"]
+        mu, v = config.own("momentum"), state["velocity"]
         v_new = mu * v + g
         return [
             UpdateLine("v", f"μ·v + g = {n(mu)}·{p(v)} + {p(g)}", v_new),

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..events import UpdateLine
-from .base import AlgorithmSpec, FlatState, UpdateRule, n, p
+from .base import AlgorithmSpec, FlatState, n, p
 from .momentum import Momentum
 
 if TYPE_CHECKING:
@@ -32,12 +32,13 @@ class Nesterov(Momentum):
         self, param: torch.Tensor, grad: torch.Tensor, state: dict[str, torch.Tensor], config: OptimizerConfig, lr: float, t: int,
         correct_bias: bool,
     ) -> None:
-        velocity = state["velocity"]
-        velocity.copy_(config.momentum * velocity + grad)
-        param -= lr * (grad + config.momentum * velocity)
+        velocity, mu = state["velocity"], config.own("momentum")
+        velocity.copy_(mu * velocity + grad)
+        param -= lr * (grad + mu * velocity)
 
     def fused_update(self, flat: FlatState, config: OptimizerConfig) -> Callable[[], None]:
-        theta, grad, velocity, mu, wd, lr = flat.theta, flat.grad, flat.buffers["velocity"], config.momentum, config.weight_decay, flat.lr
+        theta, grad, velocity, lr = flat.theta, flat.grad, flat.buffers["velocity"], flat.lr
+        mu, wd = config.own("momentum"), config.weight_decay
 
         def update() -> None:
             decayed = grad.add(theta, alpha=wd) if wd else grad
@@ -49,7 +50,7 @@ class Nesterov(Momentum):
     def ledger_lines(
         self, theta: float, g: float, state: dict[str, float], config: OptimizerConfig, lr: float, t: int, correct_bias: bool
     ) -> list[UpdateLine]:
-        mu, v = config.momentum, state["velocity"]
+        mu, v = config.own("momentum"), state["velocity"]
         v_new = mu * v + g
         look_ahead = g + mu * v_new
         return [

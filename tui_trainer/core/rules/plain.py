@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..events import UpdateLine
 from ...names import FULL_BATCH
+from ..events import UpdateLine
 from .base import AlgorithmSpec, FlatState, UpdateRule, n, p
 
 if TYPE_CHECKING:

@@ -29,20 +29,20 @@ class RMSProp(UpdateRule):
         import torch
 
         return torch.optim.RMSprop(
-            params, lr=config.lr, alpha=config.alpha, eps=config.eps, weight_decay=config.weight_decay, foreach=False
+            params, lr=config.lr, alpha=config.own("alpha"), eps=config.own("eps"), weight_decay=config.weight_decay, foreach=False
         )
 
     def scratch_update(
         self, param: torch.Tensor, grad: torch.Tensor, state: dict[str, torch.Tensor], config: OptimizerConfig, lr: float, t: int,
         correct_bias: bool,
     ) -> None:
-        alpha, mean_sq = config.alpha, state["mean_sq"]
+        alpha, mean_sq = config.own("alpha"), state["mean_sq"]
         mean_sq.copy_(alpha * mean_sq + (1 - alpha) * grad * grad)
-        param -= lr * grad / (mean_sq.sqrt() + config.eps)
+        param -= lr * grad / (mean_sq.sqrt() + config.own("eps"))
 
     def fused_update(self, flat: FlatState, config: OptimizerConfig) -> Callable[[], None]:
         theta, grad, mean_sq, lr = flat.theta, flat.grad, flat.buffers["mean_sq"], flat.lr
-        alpha, eps, wd = config.alpha, config.eps, config.weight_decay
+        alpha, eps, wd = config.own("alpha"), config.own("eps"), config.weight_decay
 
         def update() -> None:
             decayed = grad.add(theta, alpha=wd) if wd else grad
@@ -54,7 +54,7 @@ class RMSProp(UpdateRule):
     def ledger_lines(
         self, theta: float, g: float, state: dict[str, float], config: OptimizerConfig, lr: float, t: int, correct_bias: bool
     ) -> list[UpdateLine]:
-        s, alpha, eps = state["mean_sq"], config.alpha, config.eps
+        s, alpha, eps = state["mean_sq"], config.own("alpha"), config.own("eps")
         s_new = alpha * s + (1 - alpha) * g * g
         return [
             UpdateLine("s", f"α·s + (1−α)·g² = {n(alpha)}·{p(s)} + {p(1 - alpha)}·{p(g)}²", s_new),
