@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import signal
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from .core.config import RunConfig
 from .core.events import Event, RunStarted, RunState, RunSummary, StepLosses
@@ -14,13 +15,16 @@ from .core.stability import conditioning
 from .exits import EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_OK, fail
 
 if TYPE_CHECKING:
+    from rich.progress import TaskID
+
     from .core.control import RunControl
     from .core.files import OutputFile
+    from .metrics import MetricsWriter
 
 T = TypeVar("T")
 
 
-def _build(make: Callable[[], object]) -> object | None:
+def _build(make: Callable[[], T]) -> T | None:
     """Load the data and set up (importing torch): a bad input exits 2, Ctrl-C returns None."""
     try:
         with _interrupts_raise():
@@ -85,8 +89,8 @@ def train(config: RunConfig, *, metrics: str | None, as_json: bool, quiet: bool)
     trainer = _build(make)
     if trainer is None:
         return EXIT_INTERRUPTED
-    sinks = []
-    handle = None
+    sinks: list[Callable[[Event], None]] = []
+    handle: OutputFile | None = None
     if metrics:
         from .metrics import MetricsWriter
 
@@ -168,14 +172,17 @@ def _print_summary(summary: RunSummary, as_json: bool) -> None:
         return "n/a" if values is None else "[" + ", ".join(number(v) for v in values) + "]"
 
     lines = [
-        f"{summary.algorithm} ({summary.implementation}) on {summary.device}: {summary.state.value} after "
-        f"{summary.steps} steps, {summary.epochs} epochs, {summary.seconds:.3g} s ({summary.steps_per_s:,.0f} steps/s)",
+        (
+            f"{summary.algorithm} ({summary.implementation}) on {summary.device}: {summary.state.value} after "
+            f"{summary.steps} steps, {summary.epochs} epochs, {summary.seconds:.3g} s ({summary.steps_per_s:,.0f} steps/s)"
+        ),
         f"  loss     final {number(data['final_loss'])}   optimal {number(data['optimal_loss'])}   validation {number(data['val_loss'])}",
         f"  weights  {vector(data['weights'])}   optimal {vector(data['optimal_weights'])}   true {vector(data['true_weights'])}",
         f"  bias     {number(data['bias'])}   optimal {number(data['optimal_bias'])}   true {number(data['true_bias'])}",
     ]
     if summary.hessian_eigenvalues is not None:
-        lines.append(f"  curvature {conditioning(summary.condition_number)}; plain gradient descent diverges above lr {number(summary.max_stable_lr)}")
+        limit = number(summary.max_stable_lr)
+        lines.append(f"  curvature {conditioning(summary.condition_number)}; plain gradient descent diverges above lr {limit}")
     if summary.feature_means is not None:
         lines.append(f"  standardized features: means {vector(data['feature_means'])}, stds {vector(data['feature_stds'])}")
     if summary.message and summary.state is not RunState.DONE:
@@ -206,7 +213,7 @@ class _ProgressBar:
             console=Console(stderr=True),
             transient=True,
         )
-        self.tasks: dict[int, object] = {}
+        self.tasks: dict[int, TaskID] = {}
 
     def __call__(self, event: Event, task: int = 0, label: str | None = None) -> None:
         if isinstance(event, RunStarted):
@@ -238,7 +245,8 @@ def race(config: RunConfig, spec: str, shared: dict, *, metrics: str | None, as_
         return EXIT_INTERRUPTED
     from .core.race_events import EntryEvent
 
-    writers, handle = [], None
+    writers: list[MetricsWriter] = []
+    handle: OutputFile | None = None
     if metrics:
         from .metrics import MetricsWriter
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING
 
 from .core.events import EpochsEnded, Event, RunFinished, RunStarted, StepLosses
+
+if TYPE_CHECKING:
+    from .core.files import OutputFile
 
 
 class MetricsWriter:
@@ -17,7 +20,7 @@ class MetricsWriter:
     name) go on every line. Losses reach us already checked finite, so no line holds NaN.
     """
 
-    def __init__(self, handle: TextIO, log_every: int = 1, fields: dict[str, str] | None = None, owns_handle: bool = True) -> None:
+    def __init__(self, handle: OutputFile, log_every: int = 1, fields: dict[str, str] | None = None, owns_handle: bool = True) -> None:
         self.handle = handle
         self.owns_handle = owns_handle  # a race's entries share one file: its owner closes it
         self.log_every = log_every

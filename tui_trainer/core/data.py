@@ -101,9 +101,10 @@ def _check_scale(config: DataConfig, x: np.ndarray, y: np.ndarray, names: tuple[
     where = config.source if not config.is_synthetic else "synthetic data"
     largest = float(np.abs(y).max()) if y.size else 0.0
     if largest > SQUARE_OVERFLOW:
+        power = math.floor(math.log10(largest)) - 3  # what brings it to the thousands
         raise DataError(
             f"{where}: the target {target!r} reaches {largest:.3g}; squared errors that size overflow float32 "
-            f"(max {FLOAT32_MAX:.3g}) whatever the learning rate: rescale the column (e.g. divide it by 1e{math.floor(math.log10(largest)) - 3})"
+            f"(max {FLOAT32_MAX:.3g}) whatever the learning rate: rescale the column (e.g. divide it by 1e{power})"
         )
     if x.size:
         column = int(np.abs(x).max(axis=0).argmax())

@@ -10,6 +10,7 @@ Standard library only: the app checks theme files with it before its first frame
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
@@ -123,10 +124,9 @@ class OutputFile:
 
     def _failed(self, error: OSError, written: bytes) -> None:
         keep = self._complete + written.rfind(b"\n") + 1  # up to the last whole line that got out
-        try:
-            os.ftruncate(self.fd, keep)  # type: ignore[arg-type]
-        except OSError:
-            pass  # a device such as /dev/full has nothing to cut
+        if self.fd is not None:
+            with contextlib.suppress(OSError):  # a device such as /dev/full has nothing to cut
+                os.ftruncate(self.fd, keep)
         self.error = f"cannot write {self.name} ({error.strerror or error})"
         if self.on_failure is not None:
             self.on_failure()

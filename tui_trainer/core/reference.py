@@ -14,7 +14,9 @@ cancels badly when the loss is small).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -45,7 +47,7 @@ class Optimum:
         L* + ΔᵀGΔ with Δ = θ - θ*: never below L*, and free of the cancellation that expanding
         θᵀGθ - 2cᵀθ + s suffers near the optimum."""
         delta = np.asarray(points, dtype=np.float64) - self.theta
-        return self.loss + np.einsum("ij,jk,ik->i", delta, self.gram, delta)
+        return np.asarray(self.loss + np.einsum("ij,jk,ik->i", delta, self.gram, delta), dtype=np.float64)
 
 
 def gram(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -74,7 +76,8 @@ def least_squares(x: np.ndarray, y: np.ndarray) -> Optimum:
     for start in range(0, n, _ROWS_PER_BLOCK):
         block = np.asarray(x[start : start + _ROWS_PER_BLOCK], dtype=np.float64) - x_mean
         target = np.asarray(y[start : start + _ROWS_PER_BLOCK], dtype=np.float64).reshape(-1, 1) - y_mean
-        r = np.linalg.qr(np.vstack([r, np.hstack([block, target])]), mode="r")
+        # numpy's stubs type every mode's result as QRResult; mode "r" returns R alone
+        r = cast(np.ndarray, np.linalg.qr(np.vstack([r, np.hstack([block, target])]), mode="r"))
     r = np.vstack([r, np.zeros((d + 1 - len(r), d + 1))])  # fewer rows than columns: pad the triangle
     r_x, r_xy, r_yy = r[:d, :d], r[:d, d], r[d, d]
     weights = np.linalg.lstsq(r_x, r_xy, rcond=None)[0] if d else np.zeros(0)
@@ -102,7 +105,7 @@ def _column_means(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     return x_sum / len(x), y_sum / len(x)
 
 
-def mse(x: np.ndarray, y: np.ndarray, weights, bias: float) -> float:
+def mse(x: np.ndarray, y: np.ndarray, weights: Sequence[float] | np.ndarray, bias: float) -> float:
     """Mean squared error of y ≈ Xw + b, in float64."""
     w = np.asarray(weights, dtype=np.float64).reshape(-1)
     total = 0.0

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
 ILL_CONDITIONED = 1e6  # κ past which gradient descent's progress along λmin is hopelessly slow
 
 
