@@ -1,5 +1,5 @@
 """tui-trainer: watch and steer gradient descent train a linear model, in the terminal."""
 
-# The source tree's version, for `--version` where the distribution is not installed; the same as
-# pyproject.toml's [project] version (tests/cli/test_race.py holds them together).
+# The version, in one place: pyproject.toml reads it from here (hatch's dynamic version), and
+# `--version` falls back to it where the distribution is not installed.
 __version__ = "0.1.0"
