@@ -144,4 +144,4 @@ def test_the_source_tree_version_is_the_project_version(monkeypatch):
         raise importlib.metadata.PackageNotFoundError(name)
 
     monkeypatch.setattr(importlib.metadata, "version", not_installed)
-    assert cli.version() == project["version"]
+    assert cli.version() == tui_trainer.__version__
