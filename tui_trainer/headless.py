@@ -91,7 +91,7 @@ def train(config: RunConfig, *, metrics: str | None, as_json: bool, quiet: bool)
         return EXIT_INTERRUPTED
     sinks: list[Callable[[Event], None]] = []
     handle: OutputFile | None = None
-    if metrics:
+    if metrics is not None:  # an empty name is refused, not ignored
         from .metrics import MetricsWriter
 
         handle = _open_metrics(metrics, config, control)
@@ -247,7 +247,7 @@ def race(config: RunConfig, spec: str, shared: dict, *, metrics: str | None, as_
 
     writers: list[MetricsWriter] = []
     handle: OutputFile | None = None
-    if metrics:
+    if metrics is not None:  # an empty name is refused, not ignored
         from .metrics import MetricsWriter
 
         handle = _open_metrics(metrics, config, control)

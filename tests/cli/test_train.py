@@ -38,7 +38,7 @@ def train(capsys, *flags):
     return code, out, err
 
 
-@pytest.mark.parametrize("algorithm", ["bgd", "sgd", "mbgd", "momentum", "adagrad", "rmsprop", "adam"])
+@pytest.mark.parametrize("algorithm", [algorithm.value for algorithm in PRESETS])
 def test_json_summary_for_every_algorithm(capsys, algorithm):
     code, out, err = train(capsys, "--algorithm", algorithm, "--json")
     assert code == 0 and err == ""
