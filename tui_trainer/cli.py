@@ -196,6 +196,9 @@ def build_parser() -> Parser:
     )
     add_run_flags(race, shared_only=True)
     add_output_flags(race, " (each line names its entry)")
+    from .serve import add_serve_parser  # stdlib only; the web server loads when serving
+
+    add_serve_parser(commands)
     return parser
 
 
@@ -235,6 +238,10 @@ def main(argv: list[str] | None = None) -> int:
         from .headless import train
 
         return train(config, metrics=args.metrics, as_json=args.json, quiet=args.quiet)
+    if args.command == "serve":
+        from .serve import serve
+
+        return serve(args)
     if args.command == "race":
         from .headless import race
 
