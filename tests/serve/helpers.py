@@ -16,7 +16,9 @@ from typing import Callable
 REPO = Path(__file__).resolve().parents[2]
 
 
-def wait_for(condition: Callable[[], object], timeout: float, what: str, every: float = 0.1) -> object:
+def wait_for(
+    condition: Callable[[], object], timeout: float, what: str, every: float = 0.1, sleep: Callable[[float], None] = time.sleep
+) -> object:
     """Poll until `condition()` is truthy; fail naming `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -25,7 +27,7 @@ def wait_for(condition: Callable[[], object], timeout: float, what: str, every: 
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(every)
+        sleep(every)
 
 
 def _parent_of(pid: int) -> int | None:

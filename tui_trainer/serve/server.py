@@ -31,8 +31,9 @@ BUSY_PAGE = """<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>tui-trainer is busy</title></head>
 <body style="font-family: sans-serif; max-width: 40em; margin: 3em auto; line-height: 1.5">
 <h1>tui-trainer is busy</h1>
-<p>This server runs at most {limit} browser {tabs} at once, each with its own app and training
-process, and {all} in use. Close one, or wait for someone else to, then reload this page.</p>
+<p>This server runs at most {limit} browser {tabs} at once (each has its own app and training
+process), and none is free now. Close a tui-trainer tab, or wait for one to close, then reload
+this page.</p>
 </body></html>
 """
 
@@ -45,8 +46,7 @@ class SessionServer(Server):
         self._session_tasks: set[asyncio.Task] = set()
 
     def busy_page(self) -> web.Response:
-        one = self.max_sessions == 1
-        text = BUSY_PAGE.format(limit=self.max_sessions, tabs="tab" if one else "tabs", all="it is" if one else "all are")
+        text = BUSY_PAGE.format(limit=self.max_sessions, tabs="tab" if self.max_sessions == 1 else "tabs")
         return web.Response(status=503, text=text, content_type="text/html")
 
     async def handle_index(self, request: web.Request) -> web.StreamResponse:
