@@ -196,9 +196,9 @@ def build_parser() -> Parser:
     )
     add_run_flags(race, shared_only=True)
     add_output_flags(race, " (each line names its entry)")
-    from .serve import add_serve_parser  # stdlib only; the web server loads when serving
+    from .serve import add_serve_parser
 
-    add_serve_parser(commands)
+    add_serve_parser(commands)  # stdlib only: the web server is imported when serving
     return parser
 
 

@@ -59,7 +59,7 @@ def test_app_flags_become_each_tabs_command_line():
 
 def run_serve(*flags: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "tui_trainer", "serve", *flags], cwd=REPO, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "tui_trainer", "serve", *flags], cwd=REPO, capture_output=True, text=True, timeout=60, check=False
     )
 
 
