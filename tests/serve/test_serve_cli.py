@@ -13,7 +13,7 @@ import pytest
 from tui_trainer.cli import build_parser, main
 from tui_trainer.serve import app_argv, app_command
 
-from .helpers import REPO, alive, descendants, serve
+from .helpers import REPO, alive, descendants, is_trainer, serve
 
 needs_textual_serve = pytest.mark.skipif(
     importlib.util.find_spec("textual_serve") is None, reason="textual-serve is not installed: pip install -e '.[web]'"
@@ -126,10 +126,15 @@ async def test_sessions_are_limited_and_each_ends_with_its_websocket():
             async with client.get(served.url) as page:
                 assert page.status == 200
 
-            await client.ws_connect(ws_url)  # left open: stopping the server must end it too
-            await until(served.apps, 60, "a new session's app process")
+            third = await client.ws_connect(ws_url)  # left open: stopping the server must end it too
+            (app,) = await until(served.apps, 60, "a new session's app process")
+            await until(lambda: any(map(is_trainer, descendants(app))), 120, "its trainer (started on mount)")
+            tree = {app} | descendants(app)
+            assert not third.closed
             served.stop()
             assert served.process.returncode == 0
-            assert not alive(descendants(served.process.pid))
+            assert not alive({app})  # the server waited for its app: no orphan
+            # the app's own helpers (trainer, resource tracker) end with it, a moment later at most
+            await until(lambda: not alive(tree), 30, "the app's trainer and resource tracker to end")
     finally:
         served.stop()

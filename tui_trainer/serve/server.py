@@ -13,10 +13,12 @@ from the host it was told to listen on. Two small overrides change that:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
 import sys
+from pathlib import Path
 
 import aiohttp_jinja2
 from aiohttp import WSCloseCode, web
@@ -38,12 +40,15 @@ this page.</p>
 """
 
 
+SHUTDOWN_WAIT = 15  # seconds for every tab's app to quit once the server is told to stop
+
+
 class SessionServer(Server):
     def __init__(self, command: str, host: str, port: int, max_sessions: int) -> None:
         super().__init__(command, host=host, port=port, title="tui-trainer")
         self.max_sessions = max_sessions
         self.sessions = 0
-        self._session_tasks: set[asyncio.Task] = set()
+        self._open: dict[asyncio.Task, web.Request] = {}  # each session's handler, and its request
 
     def busy_page(self) -> web.Response:
         text = BUSY_PAGE.format(limit=self.max_sessions, tabs="tab" if self.max_sessions == 1 else "tabs")
@@ -69,24 +74,59 @@ class SessionServer(Server):
             return websocket
         self.sessions += 1
         task = asyncio.current_task()
-        self._session_tasks.add(task)
+        self._open[task] = request
         try:
             # textual-serve's handler starts the app, relays until the tab closes, then tells the
             # app to quit and waits for it; the app ends its own trainer process on the way out.
             return await super().handle_websocket(request)
         finally:
-            self._session_tasks.discard(task)
+            del self._open[task]
             self.sessions -= 1
 
     async def on_startup(self, app: web.Application) -> None:
         pass  # `run` prints the address once it is known (port 0 picks one)
 
     async def on_shutdown(self, app: web.Application) -> None:
-        # aiohttp would wait up to a minute for open websockets; cancelling their handlers makes
-        # textual-serve close each tab and quit its app now.
-        for task in list(self._session_tasks):
-            task.cancel()
-        await asyncio.gather(*self._session_tasks, return_exceptions=True)
+        # Dropping each tab's connection ends textual-serve's relay as a closed tab does: it tells
+        # the app to quit and waits for its output to end. Cancelling the handlers instead would
+        # cancel that wait too.
+        for request in self._open.values():
+            if request.transport is not None:
+                request.transport.close()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SHUTDOWN_WAIT
+        if self._open:
+            _, stuck = await asyncio.wait(list(self._open), timeout=SHUTDOWN_WAIT)
+            for task in stuck:
+                task.cancel()
+        # An app's output ends before the app does (it still stops its trainer): wait for the
+        # processes themselves, so none outlives the server as an orphan.
+        while _children() and loop.time() < deadline:
+            await asyncio.sleep(0.1)
+        for pid in _children():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+
+def _children() -> set[int]:
+    """This server's running child processes (the tabs' apps); empty where there is no /proc."""
+    try:
+        threads = list(Path("/proc/self/task").iterdir())
+    except OSError:  # not Linux: the apps were told to quit, and that has to do
+        return set()
+    pids: set[int] = set()
+    for thread in threads:
+        with contextlib.suppress(OSError):  # a thread may end while we look
+            pids.update(int(pid) for pid in (thread / "children").read_text().split())
+    return {pid for pid in pids if _running(pid)}
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited and waits for asyncio to reap it
 
 
 async def _serve(server: SessionServer, warning: str | None) -> None:
