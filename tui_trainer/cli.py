@@ -191,6 +191,9 @@ def build_parser() -> Parser:
     )
     add_run_flags(race, shared_only=True)
     add_output_flags(race, " (each line names its entry)")
+    from .serve import add_serve_parser
+
+    add_serve_parser(commands)  # stdlib only: the web server is imported when serving
     return parser
 
 
@@ -268,6 +271,10 @@ def _main(argv: list[str]) -> int:
         from .headless import train
 
         return train(config, metrics=args.metrics, as_json=args.json, quiet=args.quiet)
+    if args.command == "serve":
+        from .serve import serve
+
+        return serve(args)
     if args.command == "race":
         from .headless import race
 
