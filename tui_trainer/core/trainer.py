@@ -39,6 +39,7 @@ from .events import (
 )
 from .fused import GraphedSteps
 from .model import build_model
+from .path import PathRecorder
 from .reference import least_squares
 from .schedules import build_schedule
 from .stability import stability
@@ -52,9 +53,6 @@ BIG_BATCH = 1 << 20
 GRAPH_STEPS = 100  # fused steps per CUDA graph launch
 MIN_GRAPH_STEPS = 8
 QUADRATIC_DIMS = 64  # up to this many features, RunStarted carries the loss's quadratic form
-# a thinning path keeps every step up to THIN_AFTER, then every 2nd up to twice that, every 4th
-# up to four times that...: about THIN_AFTER/2 points per doubling of the steps
-THIN_AFTER = 1024
 
 
 @dataclass
@@ -85,11 +83,6 @@ class Trainer:
         path: str = "off",
     ) -> None:
         self.config = config
-        # θ after each step: "every" step (a race), "thinning" (the app: every step for the first
-        # THIN_AFTER, then every 2nd, 4th, ... step), or "off"
-        self.path = path
-        self.track_path = path != "off"
-        self._path_stride = 1
         self.sink: EventSink = sink or (lambda event: None)
         self.control = control or RunControl()
         self.chunk_seconds = chunk_seconds
@@ -103,6 +96,8 @@ class Trainer:
 
         self.model = build_model(self.dataset.dims, config.init, config.seed, self.device)
         self.stepper: Stepper = build_stepper(self.model, config.optimizer, config.engine, config.experiments)
+        # θ after "every" step (a race), after fewer and fewer ("thinning": the app), or "off"
+        self.path = PathRecorder(path, self.stepper.flat_parameters)
         # a big full batch is stored column by column, so its products stream through memory
         x, y = tensor(self.dataset.x_train), tensor(self.dataset.y_train)
         full = config.optimizer.batch_size == FULL_BATCH or config.optimizer.batch_size >= len(x)
@@ -142,7 +137,7 @@ class Trainer:
             batch, count = self.batches.size, min(GRAPH_STEPS, self.batches.rows // self.batches.size)
             if count < MIN_GRAPH_STEPS:
                 return None  # too few full batches an epoch to be worth a graph
-        return GraphedSteps(self.stepper, self.x, self.y, batch, count, capture, self.track_path)
+        return GraphedSteps(self.stepper, self.x, self.y, batch, count, capture, self.path.tracking)
 
     # --- the loop ---
 
@@ -242,25 +237,22 @@ class Trainer:
         lrs: list[float] = []
         times: list[float] = []
         val_losses = []
-        path: list[torch.Tensor] | None = [] if self.track_path else None
-        self._path_steps: list[int] | None = [] if self.path == "thinning" else None
+        self.path.start_chunk()
         s, end = first, first + count
         while s < end:  # an epoch a pass (full batches with nothing to do between steps: all at once)
             epoch, k = divmod(s, per_epoch)
             whole = batches.full and not (validate or self.schedule)
             stop = end if whole else min(end, (epoch + 1) * per_epoch)
             order, x, y = batches.epoch(epoch)
-            done = self._graphed_steps(order, k, stop - s, losses, times, path, s) if self.graph else 0
-            self._eager_steps(order, x, y, k + done, stop - s - done, losses, times, path, s + done)
+            done = self._graphed_steps(order, k, stop - s, losses, times, s) if self.graph else 0
+            self._eager_steps(order, x, y, k + done, stop - s - done, losses, times, s + done)
             lrs += [self.stepper.lr] * (stop - s)
             if stop == (epoch + 1) * per_epoch:
                 self._end_epoch(val_losses if validate else None)
             s = stop
         self.step = end
-        stacked_path = torch.stack(path) if path else None
-        return _Tensors(
-            torch.stack(losses), _stack(val_losses, self.x.dtype, self.device), lrs, times, stacked_path, self._path_steps
-        )
+        points = torch.stack(self.path.points) if self.path.points else None
+        return _Tensors(torch.stack(losses), _stack(val_losses, self.x.dtype, self.device), lrs, times, points, self.path.steps)
 
     def _end_epoch(self, val_losses: list | None) -> None:
         if val_losses is not None:
@@ -268,11 +260,11 @@ class Trainer:
         if self.schedule is not None:
             self.stepper.lr = self.schedule.next_epoch()
 
-    def _eager_steps(self, order, x, y, k: int, count: int, losses: list, times: list, path: list | None, first_step: int) -> None:
+    def _eager_steps(self, order, x, y, k: int, count: int, losses: list, times: list, first_step: int) -> None:
         """`count` steps one by one, from the epoch's `k`-th batch (the run's step `first_step`)."""
         step, size, clock = self.stepper.step, self.batches.size, time.perf_counter
-        if path is not None:  # the path costs a copy of θ a step: only runs that track it pay
-            step = self._recorder(path, first_step)
+        if self.path.tracking:
+            step = self.path.recording(step, first_step)
         if order is None:  # full batch
             for _ in range(count):
                 losses.append(step(x, y))
@@ -287,53 +279,14 @@ class Trainer:
                 losses.append(step(x.index_select(0, rows), y.index_select(0, rows)))
                 times.append(clock())
 
-    def _recorder(self, path: list, first_step: int):
-        """stepper.step, also keeping θ after the steps the path keeps."""
-        step, where, kept = self.stepper.step, self.stepper.flat_parameters, self._path_steps
-        if kept is None:
-
-            def step_and_record(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-                loss = step(x, y)
-                path.append(where())
-                return loss
-
-            return step_and_record
-        taken = first_step
-
-        def step_and_thin(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-            nonlocal taken
-            loss = step(x, y)
-            taken += 1
-            if self._keeps(taken):
-                path.append(where())
-                kept.append(taken)
-            return loss
-
-        return step_and_thin
-
-    def _keeps(self, step: int) -> bool:
-        """Thinning: every step up to THIN_AFTER, then every 2nd up to twice that, and so on."""
-        if step % self._path_stride:
-            return False
-        if step >= THIN_AFTER * self._path_stride:
-            self._path_stride *= 2
-        return True
-
-    def _graphed_steps(self, order, k: int, count: int, losses: list, times: list, path: list | None, first_step: int) -> int:
+    def _graphed_steps(self, order, k: int, count: int, losses: list, times: list, first_step: int) -> int:
         """As many steps as whole graph replays cover (full-size batches only); how many ran."""
         graph, size, done = self.graph, self.batches.size, 0
         while count - done >= graph.count and (order is None or (k + done + graph.count) * size <= self.batches.rows):
             rows = None if order is None else order[(k + done) * size : (k + done + graph.count) * size].view(graph.count, size)
             losses.extend(graph.run(rows).unbind(0))
-            if path is not None:
-                points = graph.path.clone().unbind(0)
-                if self._path_steps is None:
-                    path.extend(points)
-                else:
-                    for offset, point in enumerate(points):
-                        if self._keeps(first_step + done + offset + 1):
-                            path.append(point)
-                            self._path_steps.append(first_step + done + offset + 1)
+            if self.path.tracking:
+                self.path.keep(graph.path.clone().unbind(0), first_step + done)
             times.extend([time.perf_counter()] * graph.count)  # one launch: the steps share its time
             done += graph.count
         return done
@@ -363,7 +316,7 @@ class Trainer:
             chunk.losses.append(loss)
             chunk.lrs.append(lr)
             chunk.times.append(time.perf_counter())
-            if self.track_path:
+            if self.path.tracking:  # every replayed step, thinning or not
                 chunk.path.append(self.stepper.flat_parameters().tolist())
                 chunk.path_steps.append(s + 1)
             if (s + 1) % self.steps_per_epoch == 0:
