@@ -20,6 +20,7 @@ from tui_trainer.core.events import (
     StepLosses,
 )
 from tui_trainer.core.batches import Batches, epoch_permutation
+from tui_trainer.core.run_facts import RunFacts
 from tui_trainer.core.trainer import Trainer
 
 from .helpers import all_finite, config
@@ -98,6 +99,23 @@ def test_no_validation_split_means_no_validation_loss():
     cfg = config("bgd", data={"samples": 100, "val_fraction": 0}, epochs=3)
     _, summary, events = run(cfg)
     assert all(e.val_losses is None for e in of(events, EpochsEnded)) and summary.val_loss is None
+
+
+def test_the_first_and_last_events_tell_the_same_facts_about_the_run():
+    """RunStarted and RunSummary share ten fields, mapped from the run in one place (run_facts)."""
+    cfg = config("momentum", epochs=2, implementation="scratch", data={"samples": 400, "dims": 3, "standardize": True})
+    trainer, summary, events = run(cfg)
+    started = events[0]
+    shared = RunFacts.__annotations__
+    assert len(shared) == 10 and all(hasattr(started, name) and hasattr(summary, name) for name in shared)
+    assert {name: getattr(started, name) for name in shared} == {name: getattr(summary, name) for name in shared}
+    data, optimum = trainer.dataset, trainer.optimum
+    assert (started.algorithm, started.implementation) == ("momentum", "scratch")
+    assert started.feature_names == list(data.feature_names) == ["x1", "x2", "x3"]
+    assert (started.optimal_weights, started.optimal_bias, started.optimal_loss) == (list(optimum.weights), optimum.bias, optimum.loss)
+    assert (started.true_weights, started.true_bias) == (list(data.true_weights), data.true_bias)
+    assert started.feature_means == list(data.feature_means) and started.feature_stds == list(data.feature_stds)
+    assert started.optimal_weights is not summary.optimal_weights  # each event has its own lists
 
 
 def test_final_loss_is_the_whole_training_set_loss_and_near_optimal():

@@ -40,7 +40,8 @@ from .events import (
 from .fused import GraphedSteps
 from .model import build_model
 from .path import PathRecorder
-from .reference import least_squares
+from .reference import Optimum, least_squares
+from .run_facts import run_facts
 from .schedules import build_schedule
 from .stability import stability
 from .stepper import Stepper
@@ -154,7 +155,25 @@ class Trainer:
         return self.device.type == "cpu" and self.batches.size * self.x.shape[1] < SMALL_STEP
 
     def begin(self) -> None:
-        self._emit_started()
+        """Tell observers what is about to run; the first chunk is one step."""
+        data, optimizer = self.dataset, self.config.optimizer
+        self.sink(
+            RunStarted(
+                **run_facts(optimizer, data, self.optimum),
+                description=optimizer.describe(),
+                device=describe_device(self.device),
+                data=data.description,
+                n_train=data.n_train,
+                n_val=data.n_val,
+                target_name=data.target_name,
+                steps_per_epoch=self.steps_per_epoch,
+                total_steps=self.total_steps,
+                epochs=optimizer.epochs,
+                initial=self.snapshot(),
+                stability=self.stability,
+                **_quadratic_form(self.optimum, data.dims),
+            )
+        )
         self._chunk = 1
 
     def advance(self, limit: int | None = None) -> bool:
@@ -430,11 +449,9 @@ class Trainer:
         # huge but finite parameters can still overflow the loss: report that as unknown
         final = _finite_or_none(self.evaluate(self.x, self.y).item())
         val = _finite_or_none(self._val_loss().item()) if self.dataset.n_val else None
-        data, optimum = self.dataset, self.optimum
         snapshot = self.snapshot()
         return RunSummary(
-            algorithm=self.config.optimizer.algorithm.value,
-            implementation=self.config.optimizer.implementation.value,
+            **run_facts(self.config.optimizer, self.dataset, self.optimum),
             engine=self.config.engine.value,
             device=str(self.device),
             state=self.state,
@@ -442,16 +459,8 @@ class Trainer:
             epochs=self.step // self.steps_per_epoch,
             final_loss=final,
             val_loss=val,
-            optimal_loss=optimum.loss,
             weights=snapshot.weights,
             bias=snapshot.bias,
-            optimal_weights=list(optimum.weights),
-            optimal_bias=optimum.bias,
-            true_weights=None if data.true_weights is None else list(data.true_weights),
-            true_bias=data.true_bias,
-            feature_names=list(data.feature_names),
-            feature_means=None if data.feature_means is None else list(data.feature_means),
-            feature_stds=None if data.feature_stds is None else list(data.feature_stds),
             lr=self.stepper.lr,
             diverged=self.state is RunState.DIVERGED,
             interrupted=self.state is RunState.STOPPED,
@@ -462,41 +471,6 @@ class Trainer:
             condition_number=self.stability.condition_number,
             max_stable_lr=self.stability.max_stable_lr,
         )
-
-    def _emit_started(self) -> None:
-        data, optimum, optimizer = self.dataset, self.optimum, self.config.optimizer
-        self.sink(
-            RunStarted(
-                algorithm=optimizer.algorithm.value,
-                implementation=optimizer.implementation.value,
-                description=optimizer.describe(),
-                device=describe_device(self.device),
-                data=data.description,
-                n_train=data.n_train,
-                n_val=data.n_val,
-                feature_names=list(data.feature_names),
-                target_name=data.target_name,
-                steps_per_epoch=self.steps_per_epoch,
-                total_steps=self.total_steps,
-                epochs=optimizer.epochs,
-                optimal_weights=list(optimum.weights),
-                optimal_bias=optimum.bias,
-                optimal_loss=optimum.loss,
-                true_weights=None if data.true_weights is None else list(data.true_weights),
-                true_bias=data.true_bias,
-                feature_means=None if data.feature_means is None else list(data.feature_means),
-                feature_stds=None if data.feature_stds is None else list(data.feature_stds),
-                initial=self.snapshot(),
-                stability=self.stability,
-                **self._quadratic_form(),
-            )
-        )
-
-    def _quadratic_form(self) -> dict:
-        if self.dataset.dims > QUADRATIC_DIMS:
-            return {}
-        optimum = self.optimum
-        return {"gram": optimum.gram.tolist(), "moment": optimum.moment.tolist(), "power": optimum.power}
 
 
 @dataclass
@@ -519,6 +493,13 @@ def single_thread_when(small: bool) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(threads)
+
+
+def _quadratic_form(optimum: Optimum, dims: int) -> dict:
+    """RunStarted's loss as a quadratic in θ, left out past QUADRATIC_DIMS features."""
+    if dims > QUADRATIC_DIMS:
+        return {}
+    return {"gram": optimum.gram.tolist(), "moment": optimum.moment.tolist(), "power": optimum.power}
 
 
 def _stack(values: list[torch.Tensor], dtype: torch.dtype, device: torch.device) -> torch.Tensor:
