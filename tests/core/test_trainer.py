@@ -21,7 +21,7 @@ from tui_trainer.core.events import (
 )
 from tui_trainer.core.batches import Batches, epoch_permutation
 from tui_trainer.core.run_facts import RunFacts
-from tui_trainer.core.trainer import Trainer
+from tui_trainer.core.trainer import MAX_CHUNK, Trainer, next_chunk_size
 
 from .helpers import all_finite, config
 
@@ -134,6 +134,14 @@ def test_same_seed_same_result_bit_for_bit_whatever_the_chunking(algorithm):
     assert (first.weights, first.bias) == (second.weights, second.bias)
     _, other, _ = run(cfg.model_copy(update={"seed": 1}))
     assert other.weights != first.weights
+
+
+def test_chunks_grow_and_shrink_towards_the_time_they_should_take():
+    assert next_chunk_size(64, 64, 0.01, 0.05) == 128  # fast: twice the steps
+    assert next_chunk_size(64, 64, 0.2, 0.05) == 32  # slow: half
+    assert next_chunk_size(64, 64, 0.05, 0.05) == 64
+    assert next_chunk_size(64, 1, 0.0001, 0.05) == 64  # a single step tells nothing about timing
+    assert next_chunk_size(MAX_CHUNK, MAX_CHUNK, 0.0, 0.05) == MAX_CHUNK and next_chunk_size(1, 1, 9.0, 0.05) == 1
 
 
 def test_max_steps_ends_the_run_early():

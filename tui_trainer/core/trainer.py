@@ -201,7 +201,7 @@ class Trainer:
         self.active_seconds += spent
         if not going:
             return False  # diverged
-        self._chunk = self._next_chunk_size(self._chunk, granted, spent)
+        self._chunk = next_chunk_size(self._chunk, granted, spent, self.chunk_seconds)
         self.sink(self.snapshot())  # one per chunk: cheap next to the chunk itself
         return True
 
@@ -228,7 +228,7 @@ class Trainer:
         fast = self._steps(first, count)
         path = fast.path.reshape(-1) if fast.path is not None else fast.losses[:0]
         state = [t.reshape(-1).to(self.x.dtype) for t in self.stepper.state_tensors()]  # an overflowing Σg² too
-        values = torch.cat([fast.losses, fast.val_losses, self._flat_params(), path, *state]).tolist()  # one sync
+        values = torch.cat([fast.losses, fast.val_losses, self.stepper.flat_parameters(), path, *state]).tolist()  # one sync
         if all(map(math.isfinite, values)):
             vals, width = count + len(fast.val_losses), self.dataset.dims + 1
             path_values = values[vals + width : vals + width + len(path)]  # after the losses and the parameters
@@ -319,7 +319,7 @@ class Trainer:
             lr = self.stepper.lr
             loss = self.stepper.step(*self.batches.batch(s)).item()
             val = self._val_loss().item() if self.dataset.n_val and (s + 1) % self.steps_per_epoch == 0 else 0.0
-            params_finite = all(map(math.isfinite, self._flat_params().tolist()))
+            params_finite = all(map(math.isfinite, self.stepper.flat_parameters().tolist()))
             state = self.stepper.state_tensors()
             state_finite = all(bool(torch.isfinite(t).all()) for t in state)
             if not (math.isfinite(loss) and math.isfinite(val) and params_finite and state_finite):
@@ -395,24 +395,12 @@ class Trainer:
             self.sink(self.snapshot())
         self.control.wait()
 
-    def _next_chunk_size(self, chunk: int, ran: int, seconds: float) -> int:
-        if ran < chunk:  # a single step or the end of the run: no timing news
-            return chunk
-        if seconds < self.chunk_seconds / 2:
-            return min(chunk * 2, MAX_CHUNK)
-        if seconds > self.chunk_seconds * 2:
-            return max(chunk // 2, 1)
-        return chunk
-
     def _set_state(self, state: RunState, message: str = "") -> None:
         if state is not self.state:
             self.state, self.message = state, message
             self.sink(StateChanged(state, message))
 
     # --- measuring ---
-
-    def _flat_params(self) -> torch.Tensor:
-        return torch.cat([p.detach().reshape(-1) for p in self.stepper.params])
 
     def _val_loss(self) -> torch.Tensor:
         return self.evaluate(self.x_val, self.y_val)
@@ -493,6 +481,17 @@ def single_thread_when(small: bool) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(threads)
+
+
+def next_chunk_size(chunk: int, ran: int, seconds: float, target: float) -> int:
+    """Steps in the next chunk: double or halve until a chunk takes about `target` seconds."""
+    if ran < chunk:  # a single step or the end of the run: no timing news
+        return chunk
+    if seconds < target / 2:
+        return min(chunk * 2, MAX_CHUNK)
+    if seconds > target * 2:
+        return max(chunk // 2, 1)
+    return chunk
 
 
 def _quadratic_form(optimum: Optimum, dims: int) -> dict:
