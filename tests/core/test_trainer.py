@@ -21,7 +21,8 @@ from tui_trainer.core.events import (
     StateChanged,
     StepLosses,
 )
-from tui_trainer.core.trainer import Trainer
+from tui_trainer.core.run_facts import RunFacts
+from tui_trainer.core.trainer import MAX_CHUNK, Trainer, next_chunk_size
 
 from .helpers import all_finite, config
 
@@ -101,6 +102,23 @@ def test_no_validation_split_means_no_validation_loss():
     assert all(e.val_losses is None for e in of(events, EpochsEnded)) and summary.val_loss is None
 
 
+def test_the_first_and_last_events_tell_the_same_facts_about_the_run():
+    """RunStarted and RunSummary share ten fields, mapped from the run in one place (run_facts)."""
+    cfg = config("momentum", epochs=2, implementation="scratch", data={"samples": 400, "dims": 3, "standardize": True})
+    trainer, summary, events = run(cfg)
+    started = events[0]
+    shared = RunFacts.__annotations__
+    assert len(shared) == 10 and all(hasattr(started, name) and hasattr(summary, name) for name in shared)
+    assert {name: getattr(started, name) for name in shared} == {name: getattr(summary, name) for name in shared}
+    data, optimum = trainer.dataset, trainer.optimum
+    assert (started.algorithm, started.implementation) == ("momentum", "scratch")
+    assert started.feature_names == list(data.feature_names) == ["x1", "x2", "x3"]
+    assert (started.optimal_weights, started.optimal_bias, started.optimal_loss) == (list(optimum.weights), optimum.bias, optimum.loss)
+    assert (started.true_weights, started.true_bias) == (list(data.true_weights), data.true_bias)
+    assert started.feature_means == list(data.feature_means) and started.feature_stds == list(data.feature_stds)
+    assert started.optimal_weights is not summary.optimal_weights  # each event has its own lists
+
+
 def test_final_loss_is_the_whole_training_set_loss_and_near_optimal():
     trainer, summary, _ = run(config("bgd", epochs=200))
     direct = ((trainer.x @ trainer.model.weight.detach().T + trainer.model.bias.detach() - trainer.y) ** 2).mean()
@@ -117,6 +135,14 @@ def test_same_seed_same_result_bit_for_bit_whatever_the_chunking(algorithm):
     assert (first.weights, first.bias) == (second.weights, second.bias)
     _, other, _ = run(cfg.model_copy(update={"seed": 1}))
     assert other.weights != first.weights
+
+
+def test_chunks_grow_and_shrink_towards_the_time_they_should_take():
+    assert next_chunk_size(64, 64, 0.01, 0.05) == 128  # fast: twice the steps
+    assert next_chunk_size(64, 64, 0.2, 0.05) == 32  # slow: half
+    assert next_chunk_size(64, 64, 0.05, 0.05) == 64
+    assert next_chunk_size(64, 1, 0.0001, 0.05) == 64  # a single step tells nothing about timing
+    assert next_chunk_size(MAX_CHUNK, MAX_CHUNK, 0.0, 0.05) == MAX_CHUNK and next_chunk_size(1, 1, 9.0, 0.05) == 1
 
 
 def test_max_steps_ends_the_run_early():

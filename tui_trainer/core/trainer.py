@@ -39,7 +39,9 @@ from .events import (
 )
 from .fused import GraphedSteps
 from .model import build_model
-from .reference import least_squares
+from .path import PathRecorder
+from .reference import Optimum, least_squares
+from .run_facts import run_facts
 from .schedules import build_schedule
 from .stability import stability
 from .stepper import Stepper
@@ -52,9 +54,6 @@ BIG_BATCH = 1 << 20
 GRAPH_STEPS = 100  # fused steps per CUDA graph launch
 MIN_GRAPH_STEPS = 8
 QUADRATIC_DIMS = 64  # up to this many features, RunStarted carries the loss's quadratic form
-# a thinning path keeps every step up to THIN_AFTER, then every 2nd up to twice that, every 4th
-# up to four times that...: about THIN_AFTER/2 points per doubling of the steps
-THIN_AFTER = 1024
 
 
 @dataclass
@@ -85,11 +84,6 @@ class Trainer:
         path: str = "off",
     ) -> None:
         self.config = config
-        # θ after each step: "every" step (a race), "thinning" (the app: every step for the first
-        # THIN_AFTER, then every 2nd, 4th, ... step), or "off"
-        self.path = path
-        self.track_path = path != "off"
-        self._path_stride = 1
         self.sink: EventSink = sink or (lambda event: None)
         self.control = control or RunControl()
         self.chunk_seconds = chunk_seconds
@@ -103,6 +97,8 @@ class Trainer:
 
         self.model = build_model(self.dataset.dims, config.init, config.seed, self.device)
         self.stepper: Stepper = build_stepper(self.model, config.optimizer, config.engine, config.experiments)
+        # θ after "every" step (a race), after fewer and fewer ("thinning": the app), or "off"
+        self.path = PathRecorder(path, self.stepper.flat_parameters)
         # a big full batch is stored column by column, so its products stream through memory
         x, y = tensor(self.dataset.x_train), tensor(self.dataset.y_train)
         full = config.optimizer.batch_size == FULL_BATCH or config.optimizer.batch_size >= len(x)
@@ -142,7 +138,7 @@ class Trainer:
             batch, count = self.batches.size, min(GRAPH_STEPS, self.batches.rows // self.batches.size)
             if count < MIN_GRAPH_STEPS:
                 return None  # too few full batches an epoch to be worth a graph
-        return GraphedSteps(self.stepper, self.x, self.y, batch, count, capture, self.track_path)
+        return GraphedSteps(self.stepper, self.x, self.y, batch, count, capture, self.path.tracking)
 
     # --- the loop ---
 
@@ -159,7 +155,25 @@ class Trainer:
         return self.device.type == "cpu" and self.batches.size * self.x.shape[1] < SMALL_STEP
 
     def begin(self) -> None:
-        self._emit_started()
+        """Tell observers what is about to run; the first chunk is one step."""
+        data, optimizer = self.dataset, self.config.optimizer
+        self.sink(
+            RunStarted(
+                **run_facts(optimizer, data, self.optimum),
+                description=optimizer.describe(),
+                device=describe_device(self.device),
+                data=data.description,
+                n_train=data.n_train,
+                n_val=data.n_val,
+                target_name=data.target_name,
+                steps_per_epoch=self.steps_per_epoch,
+                total_steps=self.total_steps,
+                epochs=optimizer.epochs,
+                initial=self.snapshot(),
+                stability=self.stability,
+                **_quadratic_form(self.optimum, data.dims),
+            )
+        )
         self._chunk = 1
 
     def advance(self, limit: int | None = None) -> bool:
@@ -187,7 +201,7 @@ class Trainer:
         self.active_seconds += spent
         if not going:
             return False  # diverged
-        self._chunk = self._next_chunk_size(self._chunk, granted, spent)
+        self._chunk = next_chunk_size(self._chunk, granted, spent, self.chunk_seconds)
         self.sink(self.snapshot())  # one per chunk: cheap next to the chunk itself
         return True
 
@@ -214,7 +228,7 @@ class Trainer:
         fast = self._steps(first, count)
         path = fast.path.reshape(-1) if fast.path is not None else fast.losses[:0]
         state = [t.reshape(-1).to(self.x.dtype) for t in self.stepper.state_tensors()]  # an overflowing Σg² too
-        values = torch.cat([fast.losses, fast.val_losses, self._flat_params(), path, *state]).tolist()  # one sync
+        values = torch.cat([fast.losses, fast.val_losses, self.stepper.flat_parameters(), path, *state]).tolist()  # one sync
         if all(map(math.isfinite, values)):
             vals, width = count + len(fast.val_losses), self.dataset.dims + 1
             path_values = values[vals + width : vals + width + len(path)]  # after the losses and the parameters
@@ -242,25 +256,22 @@ class Trainer:
         lrs: list[float] = []
         times: list[float] = []
         val_losses = []
-        path: list[torch.Tensor] | None = [] if self.track_path else None
-        self._path_steps: list[int] | None = [] if self.path == "thinning" else None
+        self.path.start_chunk()
         s, end = first, first + count
         while s < end:  # an epoch a pass (full batches with nothing to do between steps: all at once)
             epoch, k = divmod(s, per_epoch)
             whole = batches.full and not (validate or self.schedule)
             stop = end if whole else min(end, (epoch + 1) * per_epoch)
             order, x, y = batches.epoch(epoch)
-            done = self._graphed_steps(order, k, stop - s, losses, times, path, s) if self.graph else 0
-            self._eager_steps(order, x, y, k + done, stop - s - done, losses, times, path, s + done)
+            done = self._graphed_steps(order, k, stop - s, losses, times, s) if self.graph else 0
+            self._eager_steps(order, x, y, k + done, stop - s - done, losses, times, s + done)
             lrs += [self.stepper.lr] * (stop - s)
             if stop == (epoch + 1) * per_epoch:
                 self._end_epoch(val_losses if validate else None)
             s = stop
         self.step = end
-        stacked_path = torch.stack(path) if path else None
-        return _Tensors(
-            torch.stack(losses), _stack(val_losses, self.x.dtype, self.device), lrs, times, stacked_path, self._path_steps
-        )
+        points = torch.stack(self.path.points) if self.path.points else None
+        return _Tensors(torch.stack(losses), _stack(val_losses, self.x.dtype, self.device), lrs, times, points, self.path.steps)
 
     def _end_epoch(self, val_losses: list | None) -> None:
         if val_losses is not None:
@@ -268,11 +279,11 @@ class Trainer:
         if self.schedule is not None:
             self.stepper.lr = self.schedule.next_epoch()
 
-    def _eager_steps(self, order, x, y, k: int, count: int, losses: list, times: list, path: list | None, first_step: int) -> None:
+    def _eager_steps(self, order, x, y, k: int, count: int, losses: list, times: list, first_step: int) -> None:
         """`count` steps one by one, from the epoch's `k`-th batch (the run's step `first_step`)."""
         step, size, clock = self.stepper.step, self.batches.size, time.perf_counter
-        if path is not None:  # the path costs a copy of θ a step: only runs that track it pay
-            step = self._recorder(path, first_step)
+        if self.path.tracking:
+            step = self.path.recording(step, first_step)
         if order is None:  # full batch
             for _ in range(count):
                 losses.append(step(x, y))
@@ -287,53 +298,14 @@ class Trainer:
                 losses.append(step(x.index_select(0, rows), y.index_select(0, rows)))
                 times.append(clock())
 
-    def _recorder(self, path: list, first_step: int):
-        """stepper.step, also keeping θ after the steps the path keeps."""
-        step, where, kept = self.stepper.step, self.stepper.flat_parameters, self._path_steps
-        if kept is None:
-
-            def step_and_record(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-                loss = step(x, y)
-                path.append(where())
-                return loss
-
-            return step_and_record
-        taken = first_step
-
-        def step_and_thin(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-            nonlocal taken
-            loss = step(x, y)
-            taken += 1
-            if self._keeps(taken):
-                path.append(where())
-                kept.append(taken)
-            return loss
-
-        return step_and_thin
-
-    def _keeps(self, step: int) -> bool:
-        """Thinning: every step up to THIN_AFTER, then every 2nd up to twice that, and so on."""
-        if step % self._path_stride:
-            return False
-        if step >= THIN_AFTER * self._path_stride:
-            self._path_stride *= 2
-        return True
-
-    def _graphed_steps(self, order, k: int, count: int, losses: list, times: list, path: list | None, first_step: int) -> int:
+    def _graphed_steps(self, order, k: int, count: int, losses: list, times: list, first_step: int) -> int:
         """As many steps as whole graph replays cover (full-size batches only); how many ran."""
         graph, size, done = self.graph, self.batches.size, 0
         while count - done >= graph.count and (order is None or (k + done + graph.count) * size <= self.batches.rows):
             rows = None if order is None else order[(k + done) * size : (k + done + graph.count) * size].view(graph.count, size)
             losses.extend(graph.run(rows).unbind(0))
-            if path is not None:
-                points = graph.path.clone().unbind(0)
-                if self._path_steps is None:
-                    path.extend(points)
-                else:
-                    for offset, point in enumerate(points):
-                        if self._keeps(first_step + done + offset + 1):
-                            path.append(point)
-                            self._path_steps.append(first_step + done + offset + 1)
+            if self.path.tracking:
+                self.path.keep(graph.path.clone().unbind(0), first_step + done)
             times.extend([time.perf_counter()] * graph.count)  # one launch: the steps share its time
             done += graph.count
         return done
@@ -347,7 +319,7 @@ class Trainer:
             lr = self.stepper.lr
             loss = self.stepper.step(*self.batches.batch(s)).item()
             val = self._val_loss().item() if self.dataset.n_val and (s + 1) % self.steps_per_epoch == 0 else 0.0
-            params_finite = all(map(math.isfinite, self._flat_params().tolist()))
+            params_finite = all(map(math.isfinite, self.stepper.flat_parameters().tolist()))
             state = self.stepper.state_tensors()
             state_finite = all(bool(torch.isfinite(t).all()) for t in state)
             if not (math.isfinite(loss) and math.isfinite(val) and params_finite and state_finite):
@@ -363,7 +335,7 @@ class Trainer:
             chunk.losses.append(loss)
             chunk.lrs.append(lr)
             chunk.times.append(time.perf_counter())
-            if self.track_path:
+            if self.path.tracking:  # every replayed step, thinning or not
                 chunk.path.append(self.stepper.flat_parameters().tolist())
                 chunk.path_steps.append(s + 1)
             if (s + 1) % self.steps_per_epoch == 0:
@@ -423,24 +395,12 @@ class Trainer:
             self.sink(self.snapshot())
         self.control.wait()
 
-    def _next_chunk_size(self, chunk: int, ran: int, seconds: float) -> int:
-        if ran < chunk:  # a single step or the end of the run: no timing news
-            return chunk
-        if seconds < self.chunk_seconds / 2:
-            return min(chunk * 2, MAX_CHUNK)
-        if seconds > self.chunk_seconds * 2:
-            return max(chunk // 2, 1)
-        return chunk
-
     def _set_state(self, state: RunState, message: str = "") -> None:
         if state is not self.state:
             self.state, self.message = state, message
             self.sink(StateChanged(state, message))
 
     # --- measuring ---
-
-    def _flat_params(self) -> torch.Tensor:
-        return torch.cat([p.detach().reshape(-1) for p in self.stepper.params])
 
     def _val_loss(self) -> torch.Tensor:
         return self.evaluate(self.x_val, self.y_val)
@@ -477,11 +437,9 @@ class Trainer:
         # huge but finite parameters can still overflow the loss: report that as unknown
         final = _finite_or_none(self.evaluate(self.x, self.y).item())
         val = _finite_or_none(self._val_loss().item()) if self.dataset.n_val else None
-        data, optimum = self.dataset, self.optimum
         snapshot = self.snapshot()
         return RunSummary(
-            algorithm=self.config.optimizer.algorithm.value,
-            implementation=self.config.optimizer.implementation.value,
+            **run_facts(self.config.optimizer, self.dataset, self.optimum),
             engine=self.config.engine.value,
             device=str(self.device),
             state=self.state,
@@ -489,16 +447,8 @@ class Trainer:
             epochs=self.step // self.steps_per_epoch,
             final_loss=final,
             val_loss=val,
-            optimal_loss=optimum.loss,
             weights=snapshot.weights,
             bias=snapshot.bias,
-            optimal_weights=list(optimum.weights),
-            optimal_bias=optimum.bias,
-            true_weights=None if data.true_weights is None else list(data.true_weights),
-            true_bias=data.true_bias,
-            feature_names=list(data.feature_names),
-            feature_means=None if data.feature_means is None else list(data.feature_means),
-            feature_stds=None if data.feature_stds is None else list(data.feature_stds),
             lr=self.stepper.lr,
             diverged=self.state is RunState.DIVERGED,
             interrupted=self.state is RunState.STOPPED,
@@ -509,41 +459,6 @@ class Trainer:
             condition_number=self.stability.condition_number,
             max_stable_lr=self.stability.max_stable_lr,
         )
-
-    def _emit_started(self) -> None:
-        data, optimum, optimizer = self.dataset, self.optimum, self.config.optimizer
-        self.sink(
-            RunStarted(
-                algorithm=optimizer.algorithm.value,
-                implementation=optimizer.implementation.value,
-                description=optimizer.describe(),
-                device=describe_device(self.device),
-                data=data.description,
-                n_train=data.n_train,
-                n_val=data.n_val,
-                feature_names=list(data.feature_names),
-                target_name=data.target_name,
-                steps_per_epoch=self.steps_per_epoch,
-                total_steps=self.total_steps,
-                epochs=optimizer.epochs,
-                optimal_weights=list(optimum.weights),
-                optimal_bias=optimum.bias,
-                optimal_loss=optimum.loss,
-                true_weights=None if data.true_weights is None else list(data.true_weights),
-                true_bias=data.true_bias,
-                feature_means=None if data.feature_means is None else list(data.feature_means),
-                feature_stds=None if data.feature_stds is None else list(data.feature_stds),
-                initial=self.snapshot(),
-                stability=self.stability,
-                **self._quadratic_form(),
-            )
-        )
-
-    def _quadratic_form(self) -> dict:
-        if self.dataset.dims > QUADRATIC_DIMS:
-            return {}
-        optimum = self.optimum
-        return {"gram": optimum.gram.tolist(), "moment": optimum.moment.tolist(), "power": optimum.power}
 
 
 @dataclass
@@ -566,6 +481,24 @@ def single_thread_when(small: bool) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(threads)
+
+
+def next_chunk_size(chunk: int, ran: int, seconds: float, target: float) -> int:
+    """Steps in the next chunk: double or halve until a chunk takes about `target` seconds."""
+    if ran < chunk:  # a single step or the end of the run: no timing news
+        return chunk
+    if seconds < target / 2:
+        return min(chunk * 2, MAX_CHUNK)
+    if seconds > target * 2:
+        return max(chunk // 2, 1)
+    return chunk
+
+
+def _quadratic_form(optimum: Optimum, dims: int) -> dict:
+    """RunStarted's loss as a quadratic in θ, left out past QUADRATIC_DIMS features."""
+    if dims > QUADRATIC_DIMS:
+        return {}
+    return {"gram": optimum.gram.tolist(), "moment": optimum.moment.tolist(), "power": optimum.power}
 
 
 def _stack(values: list[torch.Tensor], dtype: torch.dtype, device: torch.device) -> torch.Tensor:
