@@ -87,7 +87,8 @@ def test_a_metrics_device_that_is_full_ends_the_run_with_its_summary():
     assert done.returncode == 2, done.stderr
     summary = strict_json(done.stdout)  # the summary is printed whole, before the error
     assert summary["steps"] >= 1
-    assert done.stderr.strip().splitlines()[-1].startswith("tui-trainer: error: --metrics: cannot write /dev/full (No space left on device)")
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("tui-trainer: error: --metrics: cannot write /dev/full (No space left on device)")
     assert "Traceback" not in done.stderr
 
 

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -271,3 +272,16 @@ def test_metrics_of_gigabytes_are_announced_with_the_fix(capsys):
     assert err.startswith("tui-trainer: warning: --metrics will write about 6.0 GB (80,000,000 lines); --log-every ")
     every = int(err.split("--log-every ")[1].split()[0].replace(",", ""))
     assert 80_000_000 * 80 / every < 200 << 20  # the suggested --log-every brings it near 100 MB
+
+
+def test_unstandardized_longley_reports_nists_minimum_and_says_ill_conditioned(capsys):
+    """NIST's Longley table (κ(A) ≈ 5e9): the optimum was 2.7x too high and κ null."""
+    longley = str(Path(__file__).parent.parent / "data" / "longley.csv")
+    flags = ("--data", longley, "--target", "employment", "--no-standardize", "--val-fraction", "0", "--epochs", "1")
+    code, out, _ = train(capsys, *flags, "--json")
+    summary = strict_json(out)
+    assert code == 0
+    assert summary["optimal_loss"] == pytest.approx(836424.055505915 / 16, rel=1e-6)  # NIST's certified RSS / n
+    assert summary["condition_number"] == pytest.approx(2.36e19, rel=0.01)
+    _, out, _ = train(capsys, *flags)
+    assert "curvature ill-conditioned (κ = 2.36e+19): gradient descent crawls; standardize the features" in out

@@ -9,7 +9,7 @@ Points stay tensors on the device until the trainer's one read per chunk.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 

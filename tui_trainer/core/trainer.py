@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -25,6 +26,7 @@ from .config import FULL_BATCH, Engine, RunConfig
 from .control import RunControl
 from .data import Dataset, load_dataset
 from .device import describe_device, resolve_device
+from .errors import ConfigError
 from .events import (
     EpochsEnded,
     EventSink,
@@ -37,13 +39,14 @@ from .events import (
     StateChanged,
     StepLosses,
 )
-from .fused import GraphedSteps
+from .fused import FusedStepper, GraphedSteps
 from .model import build_model
+from .objective import Objective, objective_for
 from .path import PathRecorder
-from .reference import Optimum, least_squares
+from .reference import Optimum
 from .run_facts import run_facts
 from .schedules import build_schedule
-from .stability import stability
+from .stability import Stability
 from .stepper import Stepper
 
 MAX_CHUNK = 1 << 14
@@ -89,14 +92,14 @@ class Trainer:
         self.chunk_seconds = chunk_seconds
         self.dataset = dataset if dataset is not None else load_dataset(config.data)
         self.device = resolve_device(config.device)
-        self.optimum = least_squares(self.dataset.x_train, self.dataset.y_train)
-        self.stability = stability(self.optimum.gram)
+        self.objective = objective_for()
+        self.optimum, self.stability = _closed_form(self.objective, self.dataset)
 
         def tensor(array: np.ndarray) -> torch.Tensor:
             return torch.from_numpy(array).to(self.device)
 
         self.model = build_model(self.dataset.dims, config.init, config.seed, self.device)
-        self.stepper: Stepper = build_stepper(self.model, config.optimizer, config.engine, config.experiments)
+        self.stepper: Stepper = build_stepper(self.model, config.optimizer, config.engine, config.experiments, self.objective)
         # θ after "every" step (a race), after fewer and fewer ("thinning": the app), or "off"
         self.path = PathRecorder(path, self.stepper.flat_parameters)
         # a big full batch is stored column by column, so its products stream through memory
@@ -138,6 +141,7 @@ class Trainer:
             batch, count = self.batches.size, min(GRAPH_STEPS, self.batches.rows // self.batches.size)
             if count < MIN_GRAPH_STEPS:
                 return None  # too few full batches an epoch to be worth a graph
+        assert isinstance(self.stepper, FusedStepper)  # graphs are only asked for with the fused engine
         return GraphedSteps(self.stepper, self.x, self.y, batch, count, capture, self.path.tracking)
 
     # --- the loop ---
@@ -221,7 +225,7 @@ class Trainer:
         self.sink(ledger.entry(self, before, self.step - 1, reported[0]))
         return True
 
-    def _run_chunk(self, count: int, reported: list | None = None) -> bool:
+    def _run_chunk(self, count: int, reported: list[float] | None = None) -> bool:
         """Run `count` steps; False when the run diverged inside them."""
         first = self.step
         saved = self.stepper.capture(), self.schedule.capture() if self.schedule else None
@@ -255,7 +259,7 @@ class Trainer:
         losses: list[torch.Tensor] = []
         lrs: list[float] = []
         times: list[float] = []
-        val_losses = []
+        val_losses: list[torch.Tensor] = []
         self.path.start_chunk()
         s, end = first, first + count
         while s < end:  # an epoch a pass (full batches with nothing to do between steps: all at once)
@@ -273,15 +277,19 @@ class Trainer:
         points = torch.stack(self.path.points) if self.path.points else None
         return _Tensors(torch.stack(losses), _stack(val_losses, self.x.dtype, self.device), lrs, times, points, self.path.steps)
 
-    def _end_epoch(self, val_losses: list | None) -> None:
+    def _end_epoch(self, val_losses: list[torch.Tensor] | None) -> None:
         if val_losses is not None:
             val_losses.append(self._val_loss())
         if self.schedule is not None:
             self.stepper.lr = self.schedule.next_epoch()
 
-    def _eager_steps(self, order, x, y, k: int, count: int, losses: list, times: list, first_step: int) -> None:
+    def _eager_steps(
+        self, order: torch.Tensor | None, x: torch.Tensor, y: torch.Tensor, k: int, count: int,
+        losses: list[torch.Tensor], times: list[float], first_step: int,
+    ) -> None:
         """`count` steps one by one, from the epoch's `k`-th batch (the run's step `first_step`)."""
-        step, size, clock = self.stepper.step, self.batches.size, time.perf_counter
+        step: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = self.stepper.step
+        size, clock = self.batches.size, time.perf_counter
         if self.path.tracking:
             step = self.path.recording(step, first_step)
         if order is None:  # full batch
@@ -298,13 +306,16 @@ class Trainer:
                 losses.append(step(x.index_select(0, rows), y.index_select(0, rows)))
                 times.append(clock())
 
-    def _graphed_steps(self, order, k: int, count: int, losses: list, times: list, first_step: int) -> int:
+    def _graphed_steps(
+        self, order: torch.Tensor | None, k: int, count: int, losses: list[torch.Tensor], times: list[float], first_step: int
+    ) -> int:
         """As many steps as whole graph replays cover (full-size batches only); how many ran."""
         graph, size, done = self.graph, self.batches.size, 0
+        assert graph is not None  # called only when the run has one
         while count - done >= graph.count and (order is None or (k + done + graph.count) * size <= self.batches.rows):
             rows = None if order is None else order[(k + done) * size : (k + done + graph.count) * size].view(graph.count, size)
             losses.extend(graph.run(rows).unbind(0))
-            if self.path.tracking:
+            if self.path.tracking and graph.path is not None:
                 self.path.keep(graph.path.clone().unbind(0), first_step + done)
             times.extend([time.perf_counter()] * graph.count)  # one launch: the steps share its time
             done += graph.count
@@ -428,7 +439,9 @@ class Trainer:
             state=state,
             loss=self.last_loss,
             grad_fn=_grad_fn_name(last),
-            requires_grad={"weight": weight.requires_grad, "bias": bias.requires_grad, "x": self.x.requires_grad, "y": self.y.requires_grad},
+            requires_grad={
+                "weight": weight.requires_grad, "bias": bias.requires_grad, "x": self.x.requires_grad, "y": self.y.requires_grad
+            },
             training=self.model.training,
             eval_grad_fn=_grad_fn_name(self.stepper.last_eval),
         )
@@ -494,7 +507,17 @@ def next_chunk_size(chunk: int, ran: int, seconds: float, target: float) -> int:
     return chunk
 
 
-def _quadratic_form(optimum: Optimum, dims: int) -> dict:
+def _closed_form(objective: Objective, data: Dataset) -> tuple[Optimum, Stability]:
+    """The objective's exact optimum and curvature on the training rows: the reference every run
+    is measured against (optimal loss, path losses, the race's 1%, stability limits)."""
+    optimum = objective.optimum(data.x_train, data.y_train)
+    found = objective.curvature(data.x_train, data.y_train, optimum)
+    if optimum is None or found is None:
+        raise ConfigError(f"the {objective.name} loss has no closed-form optimum, which the trainer needs as its reference")
+    return optimum, found
+
+
+def _quadratic_form(optimum: Optimum, dims: int) -> dict[str, Any]:
     """RunStarted's loss as a quadratic in θ, left out past QUADRATIC_DIMS features."""
     if dims > QUADRATIC_DIMS:
         return {}
