@@ -127,7 +127,11 @@ def write_package(tmp_path: Path, files: dict[str, str]) -> Path:
     [
         {"a.py": "from .b import x\n", "b.py": "from . import a\n"},
         {"a.py": "import tui_trainer.b\n", "b.py": "from tui_trainer.c import y\n", "c.py": "from .a import z\n"},
-        {"sub/__init__.py": "", "sub/a.py": "from ..b import x\n", "b.py": "try:\n    from .sub.a import y\nexcept ImportError:\n    pass\n"},
+        {
+            "sub/__init__.py": "",
+            "sub/a.py": "from ..b import x\n",
+            "b.py": "try:\n    from .sub.a import y\nexcept ImportError:\n    pass\n",
+        },
     ],
     ids=["two modules", "a loop of three", "across a subpackage, inside try"],
 )

@@ -7,6 +7,7 @@ import threading
 import pytest
 import torch
 
+from tui_trainer.core.batches import Batches, epoch_permutation
 from tui_trainer.core.config import RunConfig
 from tui_trainer.core.control import RunControl
 from tui_trainer.core.events import (
@@ -19,7 +20,6 @@ from tui_trainer.core.events import (
     StateChanged,
     StepLosses,
 )
-from tui_trainer.core.batches import Batches, epoch_permutation
 from tui_trainer.core.run_facts import RunFacts
 from tui_trainer.core.trainer import MAX_CHUNK, Trainer, next_chunk_size
 
