@@ -38,7 +38,7 @@ async def test_stepping_writes_each_step_out_in_either_language(lang, step_words
         assert step_words in text and update_words in text
         entry = app.view.ledger
         assert entry.updates[0].lines[-1].value == pytest.approx(app.view.snapshot.weights[0], rel=1e-6)
-        assert f"m̂ = m/(1−β1^t)" in text and "w[x1]" in text and "w[x2]" in text
+        assert "m̂ = m/(1−β1^t)" in text and "w[x1]" in text and "w[x2]" in text
         story = str(app.query_one("#lesson-story").render())
         assert ("momentum and RMSProp" in story) if lang == "en" else ("动量法" in story)
 

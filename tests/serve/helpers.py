@@ -114,6 +114,6 @@ def serve(*flags: str, timeout: float = 60) -> Served:
         first = lines.get(timeout=timeout)
     except queue.Empty:
         process.kill()
-        raise AssertionError(f"serve printed no address within {timeout:.0f} s; stderr: {''.join(stderr_lines)}")
+        raise AssertionError(f"serve printed no address within {timeout:.0f} s; stderr: {''.join(stderr_lines)}") from None
     url = next(word for word in first.split() if word.startswith("http://"))
     return Served(process, url, stderr_lines)

@@ -8,9 +8,10 @@ fast training goes.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -21,9 +22,9 @@ from textual.widgets import Button, Footer, LoadingIndicator, TabbedContent, Tab
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..core.events import RunState
-from ..names import LARGEST
 from ..engine import protocol as p
 from ..engine.host import EngineDied, EngineHost, prepare
+from ..names import LARGEST
 from .messages import EngineBatch, EngineGone, LearningRateSubmitted, RaceSubmitted
 from .race_view import RaceView
 from .run_view import RunView
@@ -404,9 +405,7 @@ class TrainerApp(App):
 
     @needs_panels
     def action_step(self) -> None:
-        if self._target().active:
-            self._send(p.Step())
-        elif not self._refuse_while_running() and self._begin(paused=True):
+        if self._target().active or (not self._refuse_while_running() and self._begin(paused=True)):
             self._send(p.Step())
 
     @needs_panels

@@ -23,7 +23,7 @@ INSTALL_HINT = "serve needs the web extra: pip install 'tui-trainer[web]'"
 
 def add_serve_parser(commands: argparse._SubParsersAction) -> None:
     """Register `serve` with the app's own flags, which preload the form of every tab's app."""
-    from ..cli import add_run_flags
+    from ..flags import add_run_flags
 
     serve = commands.add_parser(
         "serve",
@@ -33,7 +33,9 @@ def add_serve_parser(commands: argparse._SubParsersAction) -> None:
     )
     server = serve.add_argument_group("server")
     server.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST}: this machine only)")
-    server.add_argument("--port", default=str(DEFAULT_PORT), metavar="PORT", help=f"port to listen on (default {DEFAULT_PORT}; 0 picks a free one)")
+    server.add_argument(
+        "--port", default=str(DEFAULT_PORT), metavar="PORT", help=f"port to listen on (default {DEFAULT_PORT}; 0 picks a free one)"
+    )
     server.add_argument(
         "--max-sessions", default=str(DEFAULT_MAX_SESSIONS), metavar="N",
         help=f"most browser tabs served at once; more are refused with a page saying so (default {DEFAULT_MAX_SESSIONS})",
@@ -43,7 +45,7 @@ def add_serve_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def _whole_number(text: str, flag: str, low: int, high: int) -> int:
-    from ..cli import fail
+    from ..exits import fail
 
     try:
         value = int(text)
@@ -66,7 +68,7 @@ def is_loopback(host: str) -> bool:
 
 def app_argv(args: argparse.Namespace) -> list[str]:
     """The app flags given to `serve`, rebuilt as the app's own command line."""
-    from ..cli import RUN_FLAGS
+    from ..flags import RUN_FLAGS
 
     argv: list[str] = []
     for flag in RUN_FLAGS:
@@ -98,7 +100,7 @@ def serve(args: argparse.Namespace) -> int:
     """Check the flags, warn about a public address, then serve until Ctrl+C or SIGTERM."""
     from importlib.util import find_spec
 
-    from ..cli import EXIT_OK, fail
+    from ..exits import EXIT_OK, fail
 
     port = _whole_number(args.port, "--port", 0, 65535)
     max_sessions = _whole_number(args.max_sessions, "--max-sessions", 1, 1000)

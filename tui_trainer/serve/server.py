@@ -66,7 +66,7 @@ class SessionServer(Server):
         }
         return aiohttp_jinja2.render_template("app_index.html", request, context)
 
-    async def handle_websocket(self, request: web.Request) -> web.StreamResponse:
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         if self.sessions >= self.max_sessions:
             websocket = web.WebSocketResponse()
             await websocket.prepare(request)
@@ -74,6 +74,7 @@ class SessionServer(Server):
             return websocket
         self.sessions += 1
         task = asyncio.current_task()
+        assert task is not None  # aiohttp runs every handler in a task of its own
         self._open[task] = request
         try:
             # textual-serve's handler starts the app, relays until the tab closes, then tells the
@@ -139,9 +140,11 @@ async def _serve(server: SessionServer, warning: str | None) -> None:
         await runner.cleanup()
         # aiohttp wraps the bind error in its own long sentence; the system's words are enough
         gai = isinstance(error, socket.gaierror) or not error.errno
-        reason = (error.strerror or str(error)) if gai else os.strerror(error.errno)
+        reason = (error.strerror or str(error)) if gai or error.errno is None else os.strerror(error.errno)
         raise BindError(f"cannot listen on {server.host} port {server.port}: {reason}") from None
-    port = site._server.sockets[0].getsockname()[1]  # the real one when --port 0
+    listening = site._server
+    assert isinstance(listening, asyncio.Server)  # started above: a TCP site's server
+    port = listening.sockets[0].getsockname()[1]  # the real one when --port 0
     host = f"[{server.host}]" if ":" in server.host else server.host
     # handlers first: whoever reads the address below may signal at once
     stop = asyncio.Event()

@@ -3,7 +3,7 @@ optimum), the optimum marked, and the path each run has walked, drawn as it goes
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from rich.text import Text
 from textual import on
