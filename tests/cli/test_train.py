@@ -228,7 +228,7 @@ def test_interrupt_before_training_starts_is_quiet_and_130():
     while not loading_torch(process.pid) and time.monotonic() < deadline:
         time.sleep(0.01)  # poll until it is importing torch, however slow the machine
     process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=30)
+    _, err = process.communicate(timeout=120)  # importing torch takes a while on a busy machine
     assert process.returncode == 130 and "Traceback" not in err
     assert "interrupted before training started" in err
 
