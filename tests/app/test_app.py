@@ -46,7 +46,9 @@ async def test_start_trains_the_loss_falls_and_the_inspector_follows():
         assert [row[0] for row in rows] == ["w[x1]", "w[x2]", "b"]
         assert rows != first_rows  # the values moved
         assert float(rows[0][1]) == pytest.approx(app.controller.view.summary.weights[0], rel=1e-3)  # 4 digits shown
-        assert "MseLossBackward0" in str(app.query_one("#autograd").render())
+        autograd = str(app.query_one("#autograd").render())
+        assert "loss.grad_fn MseLossBackward0" in autograd
+        assert "eval loss.grad_fn None (torch.no_grad) · model.training True" in autograd  # the seed's way
     batches = [m for m in seen if isinstance(m, EngineBatch)]
     assert any(isinstance(e, StepLosses) for m in batches for e in m.batch.events)
 
@@ -277,3 +279,14 @@ async def test_buttons_work_with_the_mouse():
         await pilot.click("#button-reset")
         await wait_for_state(pilot, app, RunState.IDLE)
 
+
+async def test_the_inspector_says_the_fused_engine_builds_no_graph():
+    app = app_with(engine="fused", optimizer={"algorithm": "sgd", "epochs": 1})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await panels(pilot)
+        await pilot.press("s")
+        await wait_for_state(pilot, app, RunState.DONE)
+        await drawn(pilot)
+        autograd = str(app.query_one("#autograd").render())
+        assert "loss.grad_fn None (the fused engine builds no autograd graph)" in autograd
+        assert "no step yet" not in autograd and "eval loss.grad_fn None (fused engine: no graph)" in autograd

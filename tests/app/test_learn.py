@@ -101,6 +101,9 @@ async def test_experiments_reach_the_run():
         await drawn(pilot)
         assert app.controller.view.snapshot.eval_grad_fn == "MseLossBackward0" and app.controller.view.snapshot.training is False
         assert "experiments on: train_in_eval_mode, eval_without_no_grad" in ledger_text(app)
+        # and the Run view's inspector shows what each experiment did
+        autograd = str(app.query_one("#autograd").render())
+        assert "eval loss.grad_fn MseLossBackward0 (graph kept)" in autograd and "model.training False" in autograd
 
 
 async def test_the_bias_correction_experiment_switches_to_adams_hand_written_rule():
