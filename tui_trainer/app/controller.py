@@ -207,9 +207,10 @@ class RunController:
         elif state is RunState.PAUSED:
             self.send(p.Resume())
 
-    def step(self) -> bool:
-        """One step of the run or race in hand; False when there is none to step."""
-        return self.target.active and self.send(p.Step())
+    def step(self) -> None:
+        """One step of the run or race in hand (the screen starts one, paused, when none is)."""
+        if self.target.active:
+            self.send(p.Step())
 
     def reset(self) -> None:
         """Stop what the keys act on and forget it: whatever it still says is dropped."""

@@ -236,8 +236,10 @@ class MainScreen(Screen):
     @needs_panels
     def action_step(self) -> None:
         controller = self.controller
-        if not controller.step() and not controller.refuse_while_running() and self._begin(paused=True):
+        if controller.target.active:
             controller.step()
+        elif not controller.refuse_while_running() and self._begin(paused=True):
+            controller.step()  # the run just started, paused, takes its first step
 
     @needs_panels
     def action_reset(self) -> None:
