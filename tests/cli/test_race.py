@@ -93,12 +93,28 @@ def test_bad_input_is_one_line_and_exit_code_2(capsys, flags, expected):
     assert code == 2 and out == "" and err.count("\n") == 1 and expected in err
 
 
-def test_ctrl_c_stops_the_race_prints_the_result_and_exits_130():
+def entries_logged(metrics) -> set[str]:
+    """The entries with a step in the metrics file so far (its last line may be half written)."""
+    if not metrics.exists():
+        return set()
+    names = set()
+    for line in metrics.read_text().splitlines():
+        try:
+            names.add(json.loads(line)["entry"])
+        except (json.JSONDecodeError, KeyError):
+            pass
+    return names
+
+
+def test_ctrl_c_stops_the_race_prints_the_result_and_exits_130(tmp_path):
+    metrics = tmp_path / "m.jsonl"
     process = subprocess.Popen(
-        [sys.executable, "-m", "tui_trainer", "race", "--entries", "sgd,adam", "--epochs", "100000", "--json"],
+        [sys.executable, "-m", "tui_trainer", "race", "--entries", "sgd,adam", "--epochs", "100000", "--json", "--metrics", str(metrics)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    time.sleep(4)
+    deadline = time.monotonic() + 60
+    while entries_logged(metrics) != {"sgd", "adam"} and time.monotonic() < deadline:
+        time.sleep(0.1)  # poll until both entries have trained (the file is written in 64 KiB blocks)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
     assert process.returncode == 130, err

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -204,12 +205,23 @@ def test_interrupt_flushes_metrics_prints_summary_and_exits_130(tmp_path, signum
     assert "Traceback" not in err
 
 
+def loading_torch(pid: int) -> bool:
+    """torch's libraries are mapped: the process is inside `import torch`, before training."""
+    try:
+        return "torch/lib" in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
 def test_interrupt_before_training_starts_is_quiet_and_130():
     process = subprocess.Popen(LONG_RUN, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(0.3)  # still importing torch
+    deadline = time.monotonic() + 60
+    while not loading_torch(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.01)  # poll until it is importing torch, however slow the machine
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
     assert process.returncode == 130 and "Traceback" not in err
+    assert "interrupted before training started" in err
 
 
 def test_progress_bar_only_on_a_terminal(tmp_path):
