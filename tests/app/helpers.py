@@ -26,7 +26,9 @@ async def wait_for_state(pilot, app, *states, timeout: float = 30.0) -> None:
 
 
 async def drawn(pilot) -> None:
-    """Everything the trainer sent so far is on screen (the screen redraws ~15 times a second)."""
+    """Everything the trainer sent so far is on screen (the screen redraws ~15 times a second),
+    and what was queued meanwhile (a notification, say) is handled."""
+    await pilot.pause()
     await wait_for(pilot, lambda: pilot.app.screen.up_to_date, what="the screen to draw what arrived")
 
 
@@ -36,5 +38,6 @@ async def engine_ready(pilot) -> None:
 
 
 def notified(app, text: str) -> int:
-    """How many notifications so far have `text` in their title or message."""
-    return sum(text in n.title or text in n.message for n in app._notifications)
+    """How many notifications so far have `text` in their title or message (conftest keeps them
+    all, even those whose toast has timed out)."""
+    return sum(text in title or text in message for title, message in getattr(app, "notified", []))

@@ -170,7 +170,7 @@ async def test_a_diverging_run_is_shown_and_the_app_carries_on():
         await drawn(pilot)
         assert "stopped being finite" in app.controller.view.message
         assert "DIVERGED" in str(app.query_one("#status").render())
-        assert any(n.title == "Diverged" for n in app._notifications)
+        assert notified(app, "Diverged")
         app.query_one("#field-optimizer--lr", Input).value = "0.1"
         await pilot.press("s")
         await wait_for_state(pilot, app, RunState.DONE)
@@ -224,7 +224,7 @@ async def test_a_broken_theme_file_is_reported_and_the_others_still_load(tmp_pat
     async with app.run_test(size=(120, 40)) as pilot:
         await panels(pilot)
         assert "fine" in app.available_themes and "broken" not in app.available_themes
-        assert any("broken.toml" in n.message for n in app._notifications)
+        assert notified(app, "broken.toml")
 
 
 async def test_log_scale_and_smoothing_toggle():

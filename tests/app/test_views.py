@@ -14,11 +14,11 @@ pytestmark = pytest.mark.timeout(120)
 
 
 def titles(app) -> list[str]:
-    return [notification.title for notification in app._notifications]
+    return [title for title, _ in getattr(app, "notified", [])]
 
 
 def messages(app) -> str:
-    return "\n".join(notification.message for notification in app._notifications)
+    return "\n".join(message for _, message in getattr(app, "notified", []))
 
 
 async def test_v_cycles_run_race_and_learn():
@@ -99,8 +99,8 @@ async def test_a_race_entry_at_odds_with_the_form_is_refused_with_the_reason():
         await pilot.press("s")
         await wait_for(pilot, lambda: notified(app, "Cannot race"), what="the refusal")
         assert app.controller.race_view.state is RunState.IDLE
-        refused = [n for n in app._notifications if n.title == "Cannot race"]
-        assert refused and "implementation scratch needs engine autograd" in refused[-1].message
+        refused = [message for title, message in app.notified if title == "Cannot race"]
+        assert refused and "implementation scratch needs engine autograd" in refused[-1]
 
 
 async def test_an_unreadable_csv_path_is_shown_beside_the_field_and_start_is_refused(tmp_path):
