@@ -1,38 +1,23 @@
 """The app driven through Textual's Pilot, with the real trainer process behind it."""
 
-import time
-
 import pytest
+from textual.command import CommandList, CommandPalette
 from textual.widgets import DataTable, Input
 
 from tui_trainer.app.app import TrainerApp
 from tui_trainer.app.messages import EngineBatch
+from tui_trainer.app.widgets.inspector import compact
 from tui_trainer.app.widgets.setting_field import SettingField
 from tui_trainer.core.config import RunConfig
-from tui_trainer.core.events import RunState, StepLosses
+from tui_trainer.core.events import RunFinished, RunState, StepLosses
+
+from .helpers import drawn, notified, panels, wait_for, wait_for_state
 
 pytestmark = pytest.mark.timeout(120)
 
 
 def app_with(**settings) -> TrainerApp:
     return TrainerApp(RunConfig.model_validate(settings))
-
-
-async def wait_until(pilot, condition, timeout=30.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.05)
-
-
-async def panels(pilot) -> None:
-    """The settings, chart and inspector mount just after the first frame."""
-    await wait_until(pilot, lambda: pilot.app.panels_ready, what="the panels")
-
-
-async def wait_for_state(pilot, app, *states, timeout=30.0):
-    await wait_until(pilot, lambda: app.view.state in states, timeout, f"state {states} (now {app.view.state})")
 
 
 def table_text(app) -> list[list[str]]:
@@ -49,48 +34,52 @@ async def test_start_trains_the_loss_falls_and_the_inspector_follows():
     async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
         await panels(pilot)
         await pilot.press("s")
-        await wait_until(pilot, lambda: app.view.step > 0, what="first steps")
-        first_rows = table_text(app)
         await wait_for_state(pilot, app, RunState.DONE)
-        await pilot.pause(0.2)
+        await drawn(pilot)
         status = str(app.query_one("#status").render())
         assert "DONE" in status and "step 750/750" in status and "epoch 30/30" in status
-        reduced = app.view.train.reduce(10)
+        reduced = app.controller.view.train.reduce(10)
         assert reduced.mean[-1] < reduced.mean[0] / 5  # the loss fell
-        assert app.view.summary.final_loss < app.view.summary.optimal_loss * 1.01
+        assert app.controller.view.summary.final_loss < app.controller.view.summary.optimal_loss * 1.01
         rows = table_text(app)
         assert [row[0] for row in rows] == ["w[x1]", "w[x2]", "b"]
-        assert rows != first_rows  # the values moved
-        assert float(rows[0][1]) == pytest.approx(app.view.summary.weights[0], rel=1e-3)  # 4 digits shown
-        assert "MseLossBackward0" in str(app.query_one("#autograd").render())
+        initial = app.controller.view.started.initial  # where the run began (a busy machine may show no step between)
+        assert [row[1] for row in rows] != [compact(v) for v in [*initial.weights, initial.bias]]  # the values moved
+        assert float(rows[0][1]) == pytest.approx(app.controller.view.summary.weights[0], rel=1e-3)  # 4 digits shown
+        autograd = str(app.query_one("#autograd").render())
+        assert "loss.grad_fn MseLossBackward0" in autograd
+        assert "eval loss.grad_fn None (torch.no_grad) · model.training True" in autograd  # the seed's way
     batches = [m for m in seen if isinstance(m, EngineBatch)]
     assert any(isinstance(e, StepLosses) for m in batches for e in m.batch.events)
 
 
 async def test_pause_single_step_resume_and_reset():
     app = app_with(**LONG_RUN)
-    async with app.run_test(size=(120, 40)) as pilot:
+    seen = []
+    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
         await panels(pilot)
         await pilot.press("s")
-        await wait_until(pilot, lambda: app.view.step > 200, what="training")
+        await wait_for(pilot, lambda: app.controller.view.step > 200, what="training")
         await pilot.press("space")
-        await wait_for_state(pilot, app, RunState.PAUSED)
-        await pilot.pause(0.3)
-        held = app.view.step
-        await pilot.pause(0.3)
-        assert app.view.step == held  # nothing moves while paused
+        await wait_for_state(pilot, app, RunState.PAUSED)  # said by the trainer, after its last step
+        held = app.controller.view.step
         await pilot.press("n")
-        await wait_until(pilot, lambda: app.view.step == held + 1, what="one step")
+        await wait_for(pilot, lambda: app.controller.view.step > held, what="one step")
+        assert app.controller.view.step == held + 1  # nothing moved while paused but this step
         await pilot.press("n")
-        await wait_until(pilot, lambda: app.view.step == held + 2, what="a second step")
-        assert app.view.snapshot.step == held + 2 and app.view.state is RunState.PAUSED
+        await wait_for(pilot, lambda: app.controller.view.step == held + 2, what="a second step")
+        assert app.controller.view.snapshot.step == held + 2 and app.controller.view.state is RunState.PAUSED
         await pilot.press("space")
-        await wait_until(pilot, lambda: app.view.step > held + 100, what="resumed training")
-        assert app.view.state is RunState.RUNNING
+        await wait_for(pilot, lambda: app.controller.view.step > held + 100, what="resumed training")
+        assert app.controller.view.state is RunState.RUNNING
+        old_run = app.controller.run_id
         await pilot.press("r")
         await wait_for_state(pilot, app, RunState.IDLE)
-        await pilot.pause(0.5)  # the old run's last events arrive and must be ignored
-        assert app.view.state is RunState.IDLE and len(app.view.train) == 0
+        # the old run's last words (it stopped) arrive after the reset, and must be ignored
+        await wait_for(pilot, lambda: any(m.batch.run_id == old_run and any(isinstance(e, RunFinished) for e in m.batch.events)
+                                          for m in seen if isinstance(m, EngineBatch)), what="the old run's end")
+        await drawn(pilot)
+        assert app.controller.view.state is RunState.IDLE and len(app.controller.view.train) == 0
         assert not app.query_one("#field-optimizer--epochs", Input).disabled
 
 
@@ -99,10 +88,10 @@ async def test_step_from_idle_starts_paused_after_one_step():
     async with app.run_test(size=(120, 40)) as pilot:
         await panels(pilot)
         await pilot.press("n")
-        await wait_until(pilot, lambda: app.view.step == 1, what="first step")
-        await pilot.pause(0.3)
-        assert app.view.state is RunState.PAUSED and app.view.step == 1
-        assert app.view.snapshot.grad_weights is not None
+        await wait_for(pilot, lambda: app.controller.view.step == 1 and app.controller.view.snapshot.step == 1, what="first step")
+        await drawn(pilot)
+        assert app.controller.view.state is RunState.PAUSED and app.controller.view.step == 1
+        assert app.controller.view.snapshot.grad_weights is not None
 
 
 async def test_a_bad_hyperparameter_is_marked_and_start_is_refused():
@@ -113,17 +102,14 @@ async def test_a_bad_hyperparameter_is_marked_and_start_is_refused():
         lr.focus()
         lr.value = ""
         await pilot.press(*"-0.5")
-        await pilot.pause(0.1)
         row = app.query_one("#field-optimizer--lr-row", SettingField)
-        assert row.has_class("-invalid")
+        await wait_for(pilot, lambda: row.has_class("-invalid"), what="the lr marked")
         assert "must be a finite number greater than 0, got -0.5" in str(row.query_one(".problem").render())
         await pilot.press("escape", "s")
-        await pilot.pause(0.5)
-        assert app.view.state is RunState.IDLE
-        assert any("Cannot start" in n.title for n in app._notifications)
+        await wait_for(pilot, lambda: notified(app, "Cannot start"), what="the refusal")
+        assert app.controller.view.state is RunState.IDLE
         lr.value = "0.2"
-        await pilot.pause(0.1)
-        assert not row.has_class("-invalid")
+        await wait_for(pilot, lambda: not row.has_class("-invalid"), what="the mark gone")
 
 
 async def test_switching_algorithm_shows_its_hyperparameters_with_its_defaults():
@@ -132,8 +118,7 @@ async def test_switching_algorithm_shows_its_hyperparameters_with_its_defaults()
         await panels(pilot)
         assert not app.query_one("#field-optimizer--beta1-row").display
         app.query_one("#select-algorithm").value = "adam"
-        await pilot.pause(0.2)
-        assert app.query_one("#field-optimizer--beta1-row").display
+        await wait_for(pilot, lambda: app.query_one("#field-optimizer--beta1-row").display, what="adam's fields")
         assert app.query_one("#field-optimizer--lr", Input).value == "0.02"
         assert app.query_one("#field-optimizer--batch-size", Input).value == "32"
 
@@ -144,17 +129,16 @@ async def test_a_warning_that_arrives_while_the_form_is_torn_down_is_dropped():
     async with app.run_test(size=(120, 40)) as pilot:
         await panels(pilot)
         await app.query_one("#field-optimizer--lr-row").remove()
-        app.form.warn("optimizer.lr", "past the stability limit")
-        app.form.set_lr_text(0.5)
+        app.screen.form.warn("optimizer.lr", "past the stability limit")
+        app.screen.form.set_lr_text(0.5)
         await pilot.pause()
-        assert "optimizer.lr" not in app.form.fields() and app.is_running
+        assert "optimizer.lr" not in app.screen.form.fields() and app.is_running
 
 
 async def test_flags_preload_the_form():
     app = app_with(optimizer={"algorithm": "momentum", "lr": 0.05, "momentum": 0.8}, seed=4)
     async with app.run_test(size=(120, 40)) as pilot:
         await panels(pilot)
-        await pilot.pause(0.1)
         values = app.query_one("#settings").values()
         assert (values["optimizer.algorithm"], values["optimizer.lr"], values["optimizer.momentum"], values["seed"]) == (
             "momentum", "0.05", "0.8", "4")
@@ -165,16 +149,16 @@ async def test_the_learning_rate_changes_live_while_running():
     async with app.run_test(size=(120, 40)) as pilot:
         await panels(pilot)
         await pilot.press("s")
-        await wait_until(pilot, lambda: app.view.step > 100, what="training")
+        await wait_for(pilot, lambda: app.controller.view.step > 100, what="training")
         lr = app.query_one("#field-optimizer--lr", Input)
         assert not lr.disabled and app.query_one("#field-optimizer--epochs", Input).disabled
         lr.focus()
         lr.value = ""
         await pilot.press(*"0.002", "enter")
-        await wait_until(pilot, lambda: app.view.lr == 0.002, what="the new lr in the events")
+        await wait_for(pilot, lambda: app.controller.view.lr == 0.002, what="the new lr in the events")
         await pilot.press("escape", "minus")
-        await wait_until(pilot, lambda: app.view.lr == 0.001, what="the halved lr")
-        assert app.view.state is RunState.RUNNING
+        await wait_for(pilot, lambda: app.controller.view.lr == 0.001, what="the halved lr")
+        assert app.controller.view.state is RunState.RUNNING
 
 
 async def test_a_diverging_run_is_shown_and_the_app_carries_on():
@@ -183,10 +167,10 @@ async def test_a_diverging_run_is_shown_and_the_app_carries_on():
         await panels(pilot)
         await pilot.press("s")
         await wait_for_state(pilot, app, RunState.DIVERGED)
-        await pilot.pause(0.2)
-        assert "stopped being finite" in app.view.message
+        await drawn(pilot)
+        assert "stopped being finite" in app.controller.view.message
         assert "DIVERGED" in str(app.query_one("#status").render())
-        assert any(n.title == "Diverged" for n in app._notifications)
+        assert notified(app, "Diverged")
         app.query_one("#field-optimizer--lr", Input).value = "0.1"
         await pilot.press("s")
         await wait_for_state(pilot, app, RunState.DONE)
@@ -198,9 +182,9 @@ async def test_a_run_that_fails_shows_error_and_the_next_one_works(tmp_path):
         await panels(pilot)
         await pilot.press("s")
         await wait_for_state(pilot, app, RunState.ERROR)
-        assert "was asked for" in app.view.message
+        assert "was asked for" in app.controller.view.message
         app.query_one("#field-device", Input).value = "cpu"
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: app.screen.form.config is not None and app.screen.form.config.device == "cpu", what="the form")
         await pilot.press("s")
         await wait_for_state(pilot, app, RunState.DONE)
 
@@ -210,12 +194,12 @@ async def test_a_dead_trainer_process_is_an_error_and_start_brings_it_back():
     async with app.run_test(size=(120, 40)) as pilot:
         await panels(pilot)
         await pilot.press("s")
-        await wait_until(pilot, lambda: app.view.step > 50, what="training")
-        app.engine.process.kill()
+        await wait_for(pilot, lambda: app.controller.view.step > 50, what="training")
+        app.controller.engine.process.kill()
         await wait_for_state(pilot, app, RunState.ERROR)
-        assert "stopped unexpectedly" in app.view.message
+        assert "stopped unexpectedly" in app.controller.view.message
         app.query_one("#field-optimizer--epochs", Input).value = "1"
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: app.screen.form.config is not None and app.screen.form.config.optimizer.epochs == 1, what="the form")
         await pilot.press("s")
         await wait_for_state(pilot, app, RunState.DONE, timeout=60)
 
@@ -228,7 +212,7 @@ async def test_theme_change_recolours_the_chart():
         plot = app.query_one("#plot")
         colour = plot.color("train", "primary")
         await pilot.press("t")
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: app.theme != first, what="the next theme")
         assert app.theme != first and app.theme in {t.theme.name for t in app.loaded_themes}
         assert plot.color("train", "primary") != colour
 
@@ -239,9 +223,8 @@ async def test_a_broken_theme_file_is_reported_and_the_others_still_load(tmp_pat
     app = TrainerApp(theme_folders=[tmp_path])
     async with app.run_test(size=(120, 40)) as pilot:
         await panels(pilot)
-        await pilot.pause(0.2)
         assert "fine" in app.available_themes and "broken" not in app.available_themes
-        assert any("broken.toml" in n.message for n in app._notifications)
+        assert notified(app, "broken.toml")
 
 
 async def test_log_scale_and_smoothing_toggle():
@@ -252,8 +235,7 @@ async def test_log_scale_and_smoothing_toggle():
         await wait_for_state(pilot, app, RunState.DONE)
         plot = app.query_one("#plot")
         await pilot.press("l", "m")
-        await pilot.pause(0.2)
-        assert plot.log_scale and plot.smoothing
+        await wait_for(pilot, lambda: plot.log_scale and plot.smoothing, what="both toggles")
         assert "log, smoothed" in str(app.query_one("#legend").render())
 
 
@@ -262,10 +244,9 @@ async def test_quit_during_a_run_leaves_no_process_behind():
     async with app.run_test(size=(120, 40)) as pilot:
         await panels(pilot)
         await pilot.press("s")
-        await wait_until(pilot, lambda: app.view.step > 50, what="training")
-        process = app.engine.process
+        await wait_for(pilot, lambda: app.controller.view.step > 50, what="training")
+        process = app.controller.engine.process
         await pilot.press("q")
-        await pilot.pause(0.2)
     process.join(5)
     assert not process.is_alive()
 
@@ -274,8 +255,17 @@ async def test_the_command_palette_offers_the_actions():
     app = app_with()
     async with app.run_test(size=(120, 40)) as pilot:
         await panels(pilot)
-        titles = {command.title for command in app.get_system_commands(app.screen)}
-        assert {"Start training", "Pause or resume", "Single step", "Reset", "Toggle log scale", "Next theme"} <= titles
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), what="the palette")
+        options = app.screen.query_one(CommandList)
+
+        def titles() -> set[str]:
+            return {options.get_option_at_index(i).hit.text for i in range(options.option_count)}
+
+        wanted = {"Start training", "Pause or resume", "Single step", "Reset", "Toggle log scale", "Next theme"}
+        await wait_for(pilot, lambda: wanted <= titles(), timeout=10, what=f"the commands {wanted}")
+        await pilot.press(*"single step", "enter")
+        await wait_for_state(pilot, app, RunState.PAUSED)  # the chosen command ran on the main screen
 
 
 async def test_buttons_work_with_the_mouse():
@@ -283,8 +273,20 @@ async def test_buttons_work_with_the_mouse():
     async with app.run_test(size=(120, 40)) as pilot:
         await panels(pilot)
         await pilot.click("#button-start")
-        await wait_until(pilot, lambda: app.view.step > 20, what="training")
+        await wait_for(pilot, lambda: app.controller.view.step > 20, what="training")
         await pilot.click("#button-pause")
         await wait_for_state(pilot, app, RunState.PAUSED)
         await pilot.click("#button-reset")
         await wait_for_state(pilot, app, RunState.IDLE)
+
+
+async def test_the_inspector_says_the_fused_engine_builds_no_graph():
+    app = app_with(engine="fused", optimizer={"algorithm": "sgd", "epochs": 1})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await panels(pilot)
+        await pilot.press("s")
+        await wait_for_state(pilot, app, RunState.DONE)
+        await drawn(pilot)
+        autograd = str(app.query_one("#autograd").render())
+        assert "loss.grad_fn None (the fused engine builds no autograd graph)" in autograd
+        assert "no step yet" not in autograd and "eval loss.grad_fn None (fused engine: no graph)" in autograd

@@ -54,7 +54,7 @@ def test_non_finite_values_are_never_kept():
 
 def test_memory_stays_bounded_over_ten_million_points():
     history = History()
-    history.append(0, 1.0)
+    history.extend([0], [1.0])
     size = sum(a.nbytes for a in (history.first, history.last, history.count, history.total, history.low, history.high))
     for chunk in range(1000):
         history.extend(np.arange(chunk * 10_000, (chunk + 1) * 10_000), np.ones(10_000))

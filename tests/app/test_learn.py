@@ -7,7 +7,7 @@ from tui_trainer.app.app import TrainerApp
 from tui_trainer.core.config import RunConfig
 from tui_trainer.core.events import RunState
 
-from .test_app import panels, wait_for_state, wait_until
+from .helpers import drawn, engine_ready, panels, wait_for, wait_for_state
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -19,9 +19,10 @@ def ledger_text(app) -> str:
 async def open_learn(pilot):
     app = pilot.app
     await panels(pilot)
-    await wait_until(pilot, lambda: not app.status_bar.device.startswith("starting"), what="the engine")
-    app.views.active = "tab-learn"
-    await pilot.pause(0.2)
+    await engine_ready(pilot)
+    app.screen.views.active = "tab-learn"
+    await wait_for(pilot, lambda: app.controller.ledger_wanted, what="the ledger asked for")
+    await drawn(pilot)
 
 
 @pytest.mark.parametrize("lang, step_words, update_words", [("en", "Step 2 · epoch 1", "update (adam"), ("zh", "第 2 步", "参数更新（adam")])
@@ -30,14 +31,14 @@ async def test_stepping_writes_each_step_out_in_either_language(lang, step_words
     async with app.run_test(size=(120, 40)) as pilot:
         await open_learn(pilot)
         await pilot.press("n")
-        await wait_until(pilot, lambda: app.view.ledger is not None and app.view.ledger.step == 1, what="step 1 written out")
+        await wait_for(pilot, lambda: app.controller.view.ledger is not None and app.controller.view.ledger.step == 1, what="step 1 written out")
         await pilot.press("n")
-        await wait_until(pilot, lambda: app.view.ledger.step == 2, what="step 2 written out")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: app.controller.view.ledger.step == 2, what="step 2 written out")
+        await drawn(pilot)
         text = ledger_text(app)
         assert step_words in text and update_words in text
-        entry = app.view.ledger
-        assert entry.updates[0].lines[-1].value == pytest.approx(app.view.snapshot.weights[0], rel=1e-6)
+        entry = app.controller.view.ledger
+        assert entry.updates[0].lines[-1].value == pytest.approx(app.controller.view.snapshot.weights[0], rel=1e-6)
         assert "m̂ = m/(1−β1^t)" in text and "w[x1]" in text and "w[x2]" in text
         story = str(app.query_one("#lesson-story").render())
         assert ("momentum and RMSProp" in story) if lang == "en" else ("动量法" in story)
@@ -47,15 +48,16 @@ async def test_steps_taken_in_another_view_are_explained_then_the_next_one_writt
     app = TrainerApp(RunConfig.model_validate({"optimizer": {"algorithm": "adam"}, "data": {"dims": 2}}))
     async with app.run_test(size=(120, 40)) as pilot:
         await panels(pilot)
-        await wait_until(pilot, lambda: not app.status_bar.device.startswith("starting"), what="the engine")
+        await engine_ready(pilot)
         await pilot.press("n")  # in the Run view: not written out
-        await wait_until(pilot, lambda: app.view.step == 1, what="step 1")
-        app.views.active = "tab-learn"
-        await pilot.pause(0.2)
-        assert app.view.ledger is None and "while this view was closed" in ledger_text(app)
+        await wait_for(pilot, lambda: app.controller.view.step == 1, what="step 1")
+        app.screen.views.active = "tab-learn"
+        await wait_for(pilot, lambda: app.controller.ledger_wanted, what="the ledger asked for")
+        await drawn(pilot)
+        assert app.controller.view.ledger is None and "while this view was closed" in ledger_text(app)
         await pilot.press("n")
-        await wait_until(pilot, lambda: app.view.ledger is not None and app.view.ledger.step == 2, what="step 2 written out")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: app.controller.view.ledger is not None and app.controller.view.ledger.step == 2, what="step 2 written out")
+        await drawn(pilot)
         assert "Step 2 · epoch 1" in ledger_text(app)
 
 
@@ -65,26 +67,24 @@ async def test_the_language_can_be_switched_live():
         await open_learn(pilot)
         assert "Batch gradient descent" in str(app.query_one("#lesson-story").render())
         app.query_one("#select-lang", Select).value = "zh"
-        await pilot.pause(0.2)
-        assert "批量梯度下降" in str(app.query_one("#lesson-story").render())
+        await wait_for(pilot, lambda: "批量梯度下降" in str(app.query_one("#lesson-story").render()), what="the story in Chinese")
 
 
 async def test_the_stability_limit_is_shown_warned_and_applied():
     app = TrainerApp()
     async with app.run_test(size=(120, 40)) as pilot:
         await open_learn(pilot)
-        await wait_until(pilot, lambda: app.stability is not None, what="the curvature")
+        await wait_for(pilot, lambda: app.screen.stability is not None, what="the curvature")
         assert "2/λmax" in str(app.query_one("#stability").render())
-        limit = app.stability.max_stable_lr
-        lr = app.form.query_one("#field-optimizer--lr", Input)
+        limit = app.screen.stability.max_stable_lr
+        lr = app.screen.form.query_one("#field-optimizer--lr", Input)
         lr.value = f"{limit * 1.2:.4g}"
-        await pilot.pause(0.2)
-        row = app.form.query_one("#field-optimizer--lr-row")
-        assert row.has_class("-warning") and "diverges here" in str(row.query_one(".problem").render())
+        row = app.screen.form.query_one("#field-optimizer--lr-row")
+        await wait_for(pilot, lambda: row.has_class("-warning"), what="the warning")
+        assert "diverges here" in str(row.query_one(".problem").render())
         await pilot.press("o")
-        await pilot.pause(0.2)
-        assert float(lr.value) == pytest.approx(app.stability.best_gd_lr, rel=1e-3)
-        assert not row.has_class("-warning")
+        await wait_for(pilot, lambda: not row.has_class("-warning"), what="the warning gone")
+        assert float(lr.value) == pytest.approx(app.screen.stability.best_gd_lr, rel=1e-3)
         await pilot.press("x", "s")
         await wait_for_state(pilot, app, RunState.DIVERGED, timeout=60)
 
@@ -95,12 +95,15 @@ async def test_experiments_reach_the_run():
         await open_learn(pilot)
         app.query_one("#experiment-eval-without-no-grad", Switch).value = True
         app.query_one("#experiment-train-in-eval-mode", Switch).value = True
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: all(app.screen.learn_panel.experiments()[name] for name in ("eval_without_no_grad", "train_in_eval_mode")), what="both switches on")
         await pilot.press("s")
         await wait_for_state(pilot, app, RunState.DONE)
-        await pilot.pause(0.3)
-        assert app.view.snapshot.eval_grad_fn == "MseLossBackward0" and app.view.snapshot.training is False
+        await drawn(pilot)
+        assert app.controller.view.snapshot.eval_grad_fn == "MseLossBackward0" and app.controller.view.snapshot.training is False
         assert "experiments on: train_in_eval_mode, eval_without_no_grad" in ledger_text(app)
+        # and the Run view's inspector shows what each experiment did
+        autograd = str(app.query_one("#autograd").render())
+        assert "eval loss.grad_fn MseLossBackward0 (graph kept)" in autograd and "model.training False" in autograd
 
 
 async def test_the_bias_correction_experiment_switches_to_adams_hand_written_rule():
@@ -108,9 +111,9 @@ async def test_the_bias_correction_experiment_switches_to_adams_hand_written_rul
     async with app.run_test(size=(120, 40)) as pilot:
         await open_learn(pilot)
         app.query_one("#experiment-no-bias-correction", Switch).value = True
-        await pilot.pause(0.3)
-        values = app.form.values()
+        await wait_for(pilot, lambda: app.screen.form.values()["optimizer.implementation"] == "scratch", what="the hand-written rule")
+        values = app.screen.form.values()
         assert (values["optimizer.algorithm"], values["optimizer.implementation"]) == ("adam", "scratch")
         await pilot.press("n")
-        await wait_until(pilot, lambda: app.view.ledger is not None, what="the written-out step")
-        assert [line.symbol for line in app.view.ledger.updates[0].lines] == ["m", "v", "θ"]
+        await wait_for(pilot, lambda: app.controller.view.ledger is not None, what="the written-out step")
+        assert [line.symbol for line in app.controller.view.ledger.updates[0].lines] == ["m", "v", "θ"]

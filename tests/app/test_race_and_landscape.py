@@ -8,7 +8,7 @@ from tui_trainer.app.widgets.landscape import Landscape
 from tui_trainer.core.config import RunConfig
 from tui_trainer.core.events import RunState
 
-from .test_app import panels, wait_for_state, wait_until
+from .helpers import drawn, notified, panels, wait_for, wait_for_state
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -16,13 +16,13 @@ pytestmark = pytest.mark.timeout(120)
 async def race_to_the_end(pilot, spec=None):
     app = pilot.app
     await pilot.press("v")
-    await wait_until(pilot, lambda: app.in_race_tab, what="the race tab")
+    await wait_for(pilot, lambda: app.screen.in_race_tab, what="the race tab")
     if spec is not None:
         app.query_one("#race-entries", Input).value = spec
-        await pilot.pause(0.1)
+        await pilot.pause()  # the entries are checked as typed: let that happen first
     await pilot.press("s")
-    await wait_until(pilot, lambda: app.race_view.state is RunState.DONE, timeout=60, what="the race to end")
-    await pilot.pause(0.3)
+    await wait_for(pilot, lambda: app.controller.race_view.state is RunState.DONE, timeout=60, what="the race to end")
+    await drawn(pilot)
 
 
 async def test_a_race_of_the_seven_defaults_fills_the_table_and_the_chart():
@@ -34,12 +34,12 @@ async def test_a_race_of_the_seven_defaults_fills_the_table_and_the_chart():
         rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
         assert [row[1] for row in rows] == ["bgd", "sgd", "mbgd", "momentum", "adagrad", "rmsprop", "adam"]
         assert all(row[2] == "DONE" and " steps, " in row[5] for row in rows)
-        assert "RACE DONE" in str(app.status_bar.render()) and "7 within 1% of optimal" in str(app.status_bar.render())
-        plot = app.race_panel.plot
+        assert "RACE DONE" in str(app.screen.status_bar.render()) and "7 within 1% of optimal" in str(app.screen.status_bar.render())
+        plot = app.screen.race_panel.plot
         assert plot.drawn == 7  # one curve an entry
         legend = str(app.query_one("#race-legend").render())
         assert "momentum" in legend and "optimum 0.25626" in legend
-        assert app.form.query_one("#field-optimizer--lr", Input).disabled is False
+        assert app.screen.form.query_one("#field-optimizer--lr", Input).disabled is False
 
 
 async def test_race_entries_are_checked_as_typed_and_a_bad_race_is_refused():
@@ -48,13 +48,11 @@ async def test_race_entries_are_checked_as_typed_and_a_bad_race_is_refused():
         await panels(pilot)
         await pilot.press("v")
         app.query_one("#race-entries", Input).value = "adam:lr=fast"
-        await pilot.pause(0.1)
-        assert app.race_panel.has_class("-invalid")
+        await wait_for(pilot, lambda: app.screen.race_panel.has_class("-invalid"), what="the entries marked")
         assert "lr: must be a number, got 'fast'" in str(app.query_one("#race-problem").render())
         await pilot.press("s")
-        await pilot.pause(0.3)
-        assert app.race_view.state is RunState.IDLE
-        assert any(n.title == "Cannot race" for n in app._notifications)
+        await wait_for(pilot, lambda: notified(app, "Cannot race"), what="the refusal")
+        assert app.controller.race_view.state is RunState.IDLE
 
 
 async def test_a_race_single_steps_every_entry_and_resets():
@@ -63,15 +61,16 @@ async def test_a_race_single_steps_every_entry_and_resets():
         await panels(pilot)
         await pilot.press("v")
         app.query_one("#race-entries", Input).value = "sgd:epochs=500,adam:epochs=500"
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: app.screen.in_race_tab, what="the race tab")
+        await pilot.pause()  # the entries are checked as typed: let that happen first
         await pilot.press("n")
-        await wait_until(pilot, lambda: len(app.race_view.runs) == 2 and all(r.step == 1 for r in app.race_view.runs), what="one step each")
-        assert app.race_view.state is RunState.PAUSED
+        await wait_for(pilot, lambda: len(app.controller.race_view.runs) == 2 and all(r.step == 1 for r in app.controller.race_view.runs), what="one step each")
+        assert app.controller.race_view.state is RunState.PAUSED
         await pilot.press("n")
-        await wait_until(pilot, lambda: all(r.step == 2 for r in app.race_view.runs), what="a second step each")
+        await wait_for(pilot, lambda: all(r.step == 2 for r in app.controller.race_view.runs), what="a second step each")
         await pilot.press("r")
-        await wait_until(pilot, lambda: app.race_view.state is RunState.IDLE, what="reset")
-        assert app.race_view.runs == []
+        await wait_for(pilot, lambda: app.controller.race_view.state is RunState.IDLE, what="reset")
+        assert app.controller.race_view.runs == []
 
 
 async def test_the_landscape_draws_the_path_and_follows_the_chosen_parameters():
@@ -83,13 +82,12 @@ async def test_the_landscape_draws_the_path_and_follows_the_chosen_parameters():
         assert landscape.display
         await pilot.press("s")
         await wait_for_state(pilot, app, RunState.DONE)
-        await pilot.pause(0.3)
-        assert len(app.view.path) == 500 and app.view.path.latest == [*app.view.summary.weights, app.view.summary.bias]
+        await drawn(pilot)
+        assert len(app.controller.view.path) == 500 and app.controller.view.path.latest == [*app.controller.view.summary.weights, app.controller.view.summary.bias]
         assert landscape.plot.axes == (0, 2)
         x_axis = landscape.query_one(".x-axis", Select)
         x_axis.value = 1
-        await pilot.pause(0.2)
-        assert landscape.plot.axes == (1, 2)
+        await wait_for(pilot, lambda: landscape.plot.axes == (1, 2), what="the new axis")
         assert "w[x2]" in landscape.plot.plt.build()  # the axis is labelled with the parameter
         await pilot.press("w")
         assert not landscape.display
@@ -99,14 +97,14 @@ async def test_the_lr_curve_and_a_schedule_from_the_form():
     app = TrainerApp()
     async with app.run_test(size=(120, 40)) as pilot:
         await panels(pilot)
-        app.form.query_one("#select-schedule", Select).value = "exponential"
-        await pilot.pause(0.2)
-        gamma = app.form.query_one("#field-optimizer--gamma-row")
-        assert gamma.display and app.form.query_one("#field-optimizer--gamma", Input).value == "0.95"
-        assert not app.form.query_one("#field-optimizer--step-every-row").display
+        app.screen.form.query_one("#select-schedule", Select).value = "exponential"
+        gamma = app.screen.form.query_one("#field-optimizer--gamma-row")
+        await wait_for(pilot, lambda: gamma.display, what="the schedule's fields")
+        assert app.screen.form.query_one("#field-optimizer--gamma", Input).value == "0.95"
+        assert not app.screen.form.query_one("#field-optimizer--step-every-row").display
         await pilot.press("a", "s")
         await wait_for_state(pilot, app, RunState.DONE)
-        await pilot.pause(0.3)
-        assert app.view.lrs.latest == pytest.approx(0.1 * 0.95**99)  # what the 100th step used
-        assert app.view.lr == pytest.approx(0.1 * 0.95**100)  # what a next step would use
+        await drawn(pilot)
+        assert app.controller.view.lrs.latest == pytest.approx(0.1 * 0.95**99)  # what the 100th step used
+        assert app.controller.view.lr == pytest.approx(0.1 * 0.95**100)  # what a next step would use
         assert "lr (right)" in str(app.query_one("#legend").render())

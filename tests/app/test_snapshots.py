@@ -10,26 +10,26 @@ from tui_trainer.app.app import TrainerApp
 from tui_trainer.core.config import RunConfig
 from tui_trainer.core.events import RunState
 
-from .test_app import panels, wait_for_state, wait_until
+from .helpers import drawn, engine_ready, panels, wait_for, wait_for_state
 
 SIZES = [(80, 24), (120, 40)]
 
 
 def pin_machine_details(app: TrainerApp) -> None:
-    app.status_bar.device = "cpu"
-    if app.view.summary is not None:
-        app.view.summary.steps_per_s, app.view.summary.seconds = 12345.0, 1.0
-    app.view.elapsed = 1.0
+    app.screen.status_bar.device = "cpu"
+    if app.controller.view.summary is not None:
+        app.controller.view.summary.steps_per_s, app.controller.view.summary.seconds = 12345.0, 1.0
+    app.controller.view.elapsed = 1.0
     app.clear_notifications()
-    app._refresh_views(force=True)
-    app.chart.replot()
+    app.screen._refresh_views(force=True)
+    app.screen.chart.replot()
 
 
 async def ready(pilot) -> None:
     await panels(pilot)
-    await wait_until(pilot, lambda: not pilot.app.status_bar.device.startswith("starting"), what="the engine")
+    await engine_ready(pilot)
     pin_machine_details(pilot.app)
-    await pilot.pause(0.1)
+    await pilot.pause()
 
 
 def finished_run(settings: dict, theme: str | None = None):
@@ -40,9 +40,9 @@ def finished_run(settings: dict, theme: str | None = None):
             app.theme = theme
         await pilot.press("s")
         await wait_for_state(pilot, app, RunState.DONE)
-        await pilot.pause(0.3)
+        await drawn(pilot)
         pin_machine_details(app)
-        await pilot.pause(0.1)
+        await pilot.pause()
 
     return TrainerApp(RunConfig.model_validate(settings)), run_before
 
@@ -73,18 +73,18 @@ def test_a_bad_value_is_marked_in_place(snap_compare):
         await ready(pilot)
         pilot.app.query_one("#field-optimizer--lr").value = "-1"
         pilot.app.query_one("#field-optimizer--epochs").value = "ten"
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: pilot.app.query_one("#field-optimizer--epochs-row").has_class("-invalid"), what="both marked")
 
     assert snap_compare(TrainerApp(), terminal_size=(80, 24), run_before=run_before)
 
 
 def pin_race_details(app: TrainerApp) -> None:
     """Race times differ from machine to machine: the table shows steps only."""
-    for reach in app.race_view.reach:
+    for reach in app.controller.race_view.reach:
         reach.seconds = None
     pin_machine_details(app)
-    app.race_panel.update_view()
-    app.race_panel.replot()
+    app.screen.race_panel.update_view()
+    app.screen.race_panel.replot()
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
@@ -93,10 +93,10 @@ def test_finished_race_with_its_landscape(snap_compare, size):
         app = pilot.app
         await ready(pilot)
         await pilot.press("v", "w", "s")
-        await wait_until(pilot, lambda: app.race_view.state is RunState.DONE, timeout=60, what="the race")
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: app.controller.race_view.state is RunState.DONE, timeout=60, what="the race")
+        await drawn(pilot)
         pin_race_details(app)
-        await pilot.pause(0.1)
+        await pilot.pause()
 
     assert snap_compare(TrainerApp(), terminal_size=size, run_before=run_before)
 
@@ -116,18 +116,18 @@ def ledger_after_two_steps(lang: str, experiments=()):
     async def run_before(pilot) -> None:
         app = pilot.app
         await ready(pilot)
-        app.views.active = "tab-learn"
-        await pilot.pause(0.2)
+        app.screen.views.active = "tab-learn"
+        await wait_for(pilot, lambda: app.controller.ledger_wanted, what="the ledger asked for")
         for name in experiments:
             app.query_one(f"#experiment-{name}").value = True
-        await pilot.pause(0.2)
+        await pilot.pause()
         await pilot.press("n")
-        await wait_until(pilot, lambda: app.view.ledger is not None, what="the first step written out")
+        await wait_for(pilot, lambda: app.controller.view.ledger is not None, what="the first step written out")
         await pilot.press("n")
-        await wait_until(pilot, lambda: app.view.ledger.step == 2, what="the second")
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: app.controller.view.ledger.step == 2, what="the second")
+        await drawn(pilot)
         pin_machine_details(app)
-        await pilot.pause(0.1)
+        await pilot.pause()
 
     config = RunConfig.model_validate({"optimizer": {"algorithm": "momentum"}, "data": {"dims": 2}})
     return TrainerApp(config, lang=lang), run_before

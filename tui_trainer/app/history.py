@@ -57,9 +57,6 @@ class History:
     def clear(self) -> None:
         self.stride, self.used, self.points, self.latest = 1, 0, 0, None
 
-    def append(self, x: float, value: float) -> None:
-        self.extend([x], [value])
-
     def extend(self, xs, values) -> None:
         """Add points in order of x. Non-finite values are dropped: they are never drawn."""
         import numpy as np

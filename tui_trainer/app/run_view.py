@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..core.events import (
     EpochsEnded,
@@ -19,6 +20,9 @@ from ..core.events import (
 )
 from ..engine.protocol import RunFailed
 from .history import History, PathPoints
+
+if TYPE_CHECKING:
+    from ..core.config import RunConfig
 
 
 @dataclass
@@ -43,13 +47,13 @@ class RunView:
         self.whole = History()  # loss on the whole training set, where the path was recorded
         self.lrs = History()  # the learning rate of each step
         self.validation = History(capacity=1024)  # per-epoch validation loss
-        self.epoch_train = History(capacity=1024)  # per-epoch mean training loss
         self.path = PathPoints()  # where the parameters went
         self.reset()
 
     def reset(self) -> None:
         self.state = RunState.IDLE
         self.message = ""
+        self.config: RunConfig | None = None  # what the app started the run with: its events don't name the engine
         self.started: RunStarted | None = None
         self.snapshot: Snapshot | None = None
         self.summary: RunSummary | None = None
@@ -61,7 +65,7 @@ class RunView:
         self.last_val_loss: float | None = None
         self.ledger: LedgerEntry | None = None  # the last step written out
         self._rate_window: list[tuple[int, float]] = []  # (step, elapsed) for steps/s
-        for history in (self.train, self.whole, self.lrs, self.validation, self.epoch_train, self.path):
+        for history in (self.train, self.whole, self.lrs, self.validation, self.path):
             history.clear()
 
     # --- events in ---
@@ -78,7 +82,6 @@ class RunView:
                 self._rate_window.append((last, self.elapsed))
                 del self._rate_window[:-20]
             case EpochsEnded():
-                self.epoch_train.extend(event.steps, event.train_losses)
                 if event.val_losses:
                     self.validation.extend(event.steps, event.val_losses)
                     self.last_val_loss = event.val_losses[-1]

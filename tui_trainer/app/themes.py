@@ -94,7 +94,6 @@ class ThemeFile(BaseModel):
 class LoadedTheme:
     theme: Theme
     chart: ChartColors
-    path: Path
 
 
 def bundled_theme_dir() -> Path:
@@ -127,5 +126,5 @@ def load_themes(folders: list[Path]) -> tuple[list[LoadedTheme], list[str]]:
             except ValidationError as error:
                 problems.append(f"theme {path.name}: " + "; ".join(explain(error, model=ThemeFile)))
             else:
-                loaded[theme_file.name] = LoadedTheme(theme_file.to_theme(), theme_file.chart, path)
+                loaded[theme_file.name] = LoadedTheme(theme_file.to_theme(), theme_file.chart)
     return list(loaded.values()), problems

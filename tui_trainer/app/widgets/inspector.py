@@ -97,8 +97,29 @@ class Inspector(Vertical):
                 f"stable lr < {stability.max_stable_lr:.4g} (plain GD)"
             )
         show_text(self.query_one("#distance", Static), "\n".join(lines))
-        if snapshot is None:
-            return
-        flags = " ".join(f"{name}{'✓' if on else '✗'}" for name, on in snapshot.requires_grad.items())
-        grad_fn = snapshot.grad_fn or "None (no step yet)"
-        show_text(self.query_one("#autograd", Static), f"loss.grad_fn {grad_fn} · requires_grad {flags}")
+        if snapshot is not None:
+            show_text(self.query_one("#autograd", Static), autograd_facts(snapshot, view.config))
+
+
+def autograd_facts(snapshot, config) -> str:
+    """What autograd recorded: the training loss's graph, and whether evaluation kept one (the
+    Learn view's "evaluate without torch.no_grad()" shows here). `config`: what the run was
+    started with, for what the snapshot cannot say (the engine, the experiments)."""
+    fused = config is not None and config.engine.value == "fused"
+    flags = " ".join(f"{name}{'✓' if on else '✗'}" for name, on in snapshot.requires_grad.items())
+    if snapshot.grad_fn:
+        grad_fn = snapshot.grad_fn
+    elif fused:
+        grad_fn = "None (the fused engine builds no autograd graph)"
+    else:
+        grad_fn = "None (no step yet)"
+    if snapshot.eval_grad_fn:
+        eval_grad_fn = f"{snapshot.eval_grad_fn} (graph kept)"
+    elif fused:
+        eval_grad_fn = "None (fused engine: no graph)"
+    elif config is not None and config.experiments.eval_without_no_grad:
+        eval_grad_fn = "None (no evaluation yet)"
+    else:
+        eval_grad_fn = "None (torch.no_grad)"
+    return (f"loss.grad_fn {grad_fn} · requires_grad {flags}\n"
+            f"eval loss.grad_fn {eval_grad_fn} · model.training {snapshot.training}")

@@ -3,9 +3,13 @@ numbers, the curvature of the data, and the seed's lessons as experiments to swi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.markup import escape
+from textual.message import Message
 from textual.widgets import Button, Label, Select, Static, Switch
 
 from ...core.events import LedgerEntry
@@ -33,6 +37,13 @@ class LearnPanel(VerticalScroll):
     LearnPanel #learn-buttons { height: 1; margin-top: 1; }
     LearnPanel #learn-buttons Button { margin-right: 2; }
     """
+
+    @dataclass
+    class ExperimentToggled(Message):
+        """An experiment was switched on or off; `name` as in core.config.Experiments."""
+
+        name: str
+        enabled: bool
 
     def __init__(self, lang: str = "en", experiments: dict[str, bool] | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -63,6 +74,12 @@ class LearnPanel(VerticalScroll):
 
     def on_mount(self) -> None:
         self.refresh_texts()
+
+    @on(Switch.Changed)  # every switch here is an experiment
+    def _experiment_switched(self, event: Switch.Changed) -> None:
+        event.stop()
+        name = event.switch.id.removeprefix("experiment-").replace("-", "_")
+        self.post_message(self.ExperimentToggled(name, event.value))
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "select-lang" and event.value in LANGUAGES:

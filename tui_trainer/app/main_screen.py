@@ -1,0 +1,413 @@
+"""The main screen: settings on the left, the Run, Race and Learn views on the right, and the keys.
+
+It draws what the run controller knows and passes the person's keys and clicks to it; what may
+start when, and what to refuse, is the controller's call (controller.py). The screen is redrawn
+from the views at most ~15 times a second, however fast training goes.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import wraps
+from typing import TYPE_CHECKING, Callable
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, LoadingIndicator, TabbedContent, TabPane
+
+from ..core.events import RunState
+from ..names import LARGEST
+from .commands import TrainerCommands
+from .controller import Notice, RunController, View
+from .messages import LearningRateSubmitted, RaceSubmitted
+from .widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from ..core.config import RunConfig
+
+REFRESH_SECONDS = 1 / 15  # the screen shows new numbers at most this often
+CHART_SECONDS = 1 / 20  # the chart, the costliest widget, is redrawn at most this often
+VIEWS = ["tab-run", "tab-race", "tab-learn"]
+
+
+def needs_panels(action: Callable) -> Callable:
+    """An action that works on the panels; pressed before they exist, it runs once they do.
+    It acts on the view open now, even if the tab's own message is still queued."""
+
+    @wraps(action)
+    def run_when_ready(self: MainScreen, *args):
+        if not self.panels_ready:
+            self._waiting_actions.append(lambda: run_when_ready(self, *args))
+            return None
+        self.controller.race_selected = self.in_race_tab
+        return action(self, *args)
+
+    return run_when_ready
+
+
+class MainScreen(Screen):
+    COMMANDS = {TrainerCommands}
+    BINDINGS = [
+        Binding("s", "start", "Start"),
+        Binding("space", "toggle_pause", "Pause"),
+        Binding("n", "step", "Step"),
+        Binding("r", "reset", "Reset"),
+        Binding("l", "toggle_log", "Log"),
+        Binding("m", "toggle_smoothing", "Smooth"),
+        Binding("w", "toggle_landscape", "Map"),
+        Binding("v", "next_view", "Views"),
+        Binding("o", "apply_optimal", "best lr", show=False),
+        Binding("x", "above_limit", "lr past the limit", show=False),
+        Binding("a", "toggle_lr", "lr curve", show=False),
+        Binding("t", "app.next_theme", "Theme"),
+        Binding("plus,equals_sign", "scale_lr(2)", "lr×2", show=False),
+        Binding("minus", "scale_lr(0.5)", "lr÷2", show=False),
+        Binding("escape", "leave_field", "Leave field", show=False),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self, controller: RunController, config: RunConfig | None = None, lang: str = "en") -> None:
+        super().__init__()
+        self.controller = controller
+        controller.listener = self
+        self.view, self.race_view = controller.view, controller.race_view
+        self.initial_config = config
+        self.lang = lang
+        self.stability = None  # of the form's data, for the lr field's warning (core.stability)
+        self._stability_data = None
+        self.panels_ready = False
+        self._waiting_actions: list[Callable[[], None]] = []
+        self._dirty = self._chart_dirty = False
+
+    # --- layout ---
+
+    def compose(self) -> ComposeResult:
+        # The first frame is this shell: it imports nothing heavy. The panels follow at once.
+        yield StatusBar(self.view, id="status")
+        with Horizontal(id="body"):
+            yield Vertical(LoadingIndicator(), id="sidebar")
+            yield Vertical(LoadingIndicator(), id="main")
+        yield Footer(show_command_palette=False, compact=True)
+
+    def on_mount(self) -> None:
+        self.status_bar = self.query_one(StatusBar)
+        self._refresh_views(force=True)
+
+    async def mount_panels(self) -> None:
+        """The costly widgets (plotext, numpy, the settings models), right after the first frame."""
+        from ..core.config import RunConfig
+        from .form import values_from_config
+        from .widgets.inspector import Inspector
+        from .widgets.landscape import Landscape
+        from .widgets.learn_panel import LearnPanel
+        from .widgets.loss_chart import LossChart
+        from .widgets.race_panel import RacePanel
+        from .widgets.settings_form import SettingsForm
+
+        sidebar, main = self.query_one("#sidebar"), self.query_one("#main")
+        self.form = SettingsForm(values_from_config(self.initial_config or RunConfig()))
+        buttons = Horizontal(
+            Button("Start", id="button-start", variant="success", compact=True),
+            Button("Pause", id="button-pause", compact=True),
+            Button("Step", id="button-step", compact=True),
+            Button("Reset", id="button-reset", variant="warning", compact=True),
+            id="buttons",
+        )
+        self.chart = LossChart(self.view, id="chart")
+        self.landscape = Landscape(lambda: [(self.view, self.chart.plot.color_text("train", "primary"))], id="landscape")
+        self.inspector = Inspector(self.view, id="inspector")
+        self.race_panel = RacePanel(self.race_view, id="race")
+        experiments = self.initial_config.experiments.model_dump() if self.initial_config else None
+        self.learn_panel = LearnPanel(self.lang, experiments, id="learn")
+        self.views = TabbedContent(id="views")
+        await sidebar.remove_children()
+        await main.remove_children()
+        await sidebar.mount(self.form, buttons)
+        await main.mount(self.views)
+        await self.views.add_pane(TabPane("Run", Horizontal(self.chart, self.landscape, id="run-charts"), self.inspector, id="tab-run"))
+        await self.views.add_pane(TabPane("Race", self.race_panel, id="tab-race"))
+        await self.views.add_pane(TabPane("Learn", self.learn_panel, id="tab-learn"))
+        if not self.app.is_running:
+            return  # the app was closed while the panels were being built
+        self.app.theme_changed_signal.subscribe(self, self._apply_chart_theme)
+        self._apply_chart_theme()
+        self.set_interval(REFRESH_SECONDS, self._refresh_views)
+        self.set_interval(CHART_SECONDS, self._refresh_chart)
+        self.panels_ready = True
+        self._refresh_views(force=True)
+        waiting, self._waiting_actions = self._waiting_actions, []
+        for action in waiting:
+            action()
+
+    @property
+    def in_race_tab(self) -> bool:
+        return self.panels_ready and self.views.active == "tab-race"
+
+    @property
+    def up_to_date(self) -> bool:
+        """Everything the trainer sent is drawn (tests wait for this rather than for a time)."""
+        return self.panels_ready and not (self._dirty or self._chart_dirty)
+
+    # --- what the controller tells (controller.Listener) ---
+
+    def run_state_changed(self, view: View) -> None:
+        """The form, the experiment switches and the Pause button follow the run state."""
+        self._dirty = self._chart_dirty = True
+        if not self.panels_ready:
+            return
+        running = self.controller.running
+        self.form.set_locked(running)
+        self.learn_panel.set_locked(running)
+        paused = self.controller.target.state is RunState.PAUSED
+        self.query_one("#button-pause", Button).label = "Resume" if paused else "Pause"
+
+    def tell(self, notice: Notice) -> None:
+        if self.panels_ready:  # nothing is said about the time before there is anything to see
+            self.notify(notice.message, title=notice.title, severity=notice.severity, timeout=notice.timeout)  # type: ignore[arg-type]
+
+    def device_known(self, device: str) -> None:
+        self.status_bar.device = device
+        self._dirty = True
+
+    def views_changed(self) -> None:
+        self._dirty = self._chart_dirty = True
+
+    # --- redrawing ---
+
+    def _refresh_views(self, force: bool = False) -> None:
+        if not (self._dirty or force) or not (self.app.is_running and self.status_bar.is_attached):
+            return  # nothing new, or the app is closing (its widgets go one by one)
+        self._dirty = False
+        self.status_bar.race = self.race_view if self.in_race_tab else None
+        self.status_bar.update_view()
+        if self.panels_ready:
+            self.inspector.update_view()
+            self.race_panel.update_view()
+            if self.views.active == "tab-learn":
+                self.learn_panel.show_algorithm(self.form.algorithm)
+                self.learn_panel.show_ledger(self.view.ledger, self.view.step)
+
+    def _refresh_chart(self) -> None:
+        if self._chart_dirty and self.app.is_running and self.chart.is_attached:  # not while closing
+            self._chart_dirty = False
+            if self.in_race_tab:
+                self.race_panel.replot()
+            else:
+                self.chart.replot()
+                if self.landscape.display:
+                    self.landscape.replot()
+
+    def _apply_chart_theme(self, *_: object) -> None:
+        from .themes import ChartColors
+
+        loaded = self.app.theme_charts.get(self.app.theme)
+        theme = self.app.current_theme
+        colors = {name: getattr(theme, name) for name in ("primary", "warning", "success", "accent") if getattr(theme, name)}
+        chart = loaded.chart if loaded else ChartColors()
+        colors["panel"], colors["secondary"] = theme.panel or "grey", theme.secondary or colors.get("accent", "white")
+        self.chart.use_theme(chart, colors, theme.ansi)
+        for plot in (self.landscape.plot, self.race_panel.plot, self.race_panel.query_one("#race-landscape").plot):
+            plot.use_theme(chart, colors, theme.ansi)
+
+    # --- run actions ---
+
+    @needs_panels
+    def action_start(self) -> None:
+        if not self.controller.refuse_while_running():
+            self._begin(paused=False)
+
+    def _begin(self, paused: bool) -> bool:
+        """Start a run (or, in the Race tab, a race) with the form's settings."""
+        config = self.form.validate()
+        if config is None:
+            self.notify(f"Fix the marked setting first — {self.form.first_problem()}", title="Cannot start", severity="error")
+            return False
+        if self.in_race_tab:  # a race trains by the book: no experiments
+            return self.controller.start(config, paused, race_spec=self.race_panel.spec, spec_problem=self.race_panel.spec_problem)
+        return self.controller.start(config, paused, experiments=self.learn_panel.experiments())
+
+    @needs_panels
+    def action_toggle_pause(self) -> None:
+        self.controller.toggle_pause()
+
+    @needs_panels
+    def action_step(self) -> None:
+        controller = self.controller
+        if controller.target.active:
+            controller.step()
+        elif not controller.refuse_while_running() and self._begin(paused=True):
+            controller.step()  # the run just started, paused, takes its first step
+
+    @needs_panels
+    def action_reset(self) -> None:
+        self.controller.reset()
+
+    @on(RaceSubmitted)
+    def _race_submitted(self) -> None:
+        self.action_start()
+
+    # --- what the charts show ---
+
+    @needs_panels
+    def action_toggle_log(self) -> None:
+        for plot in (self.chart.plot, self.race_panel.plot):
+            plot.log_scale = not plot.log_scale
+        self.chart.show_legend()
+
+    @needs_panels
+    def action_toggle_smoothing(self) -> None:
+        for plot in (self.chart.plot, self.race_panel.plot):
+            plot.smoothing = not plot.smoothing
+        self.chart.show_legend()
+
+    @needs_panels
+    def action_toggle_landscape(self) -> None:
+        shown = not self.landscape.display
+        self.landscape.display = shown
+        self.race_panel.show_landscape(shown)
+        if shown:
+            self.landscape.replot()
+
+    @needs_panels
+    def action_toggle_lr(self) -> None:
+        self.chart.plot.show_lr = not self.chart.plot.show_lr
+        self.chart.show_legend()
+
+    @needs_panels
+    def action_next_view(self) -> None:
+        self.views.active = VIEWS[(VIEWS.index(self.views.active) + 1) % len(VIEWS)]
+
+    @on(TabbedContent.TabActivated, "#views")
+    def _tab_changed(self) -> None:
+        # the keys follow the view; the trainer writes steps out only while someone reads them
+        self.controller.select(race=self.in_race_tab, ledger=self.views.active == "tab-learn")
+        self.run_state_changed(self.controller.target)
+
+    def action_leave_field(self) -> None:
+        self.set_focus(None)
+
+    # --- the learning rate ---
+
+    def on_settings_form_changed(self, message) -> None:
+        """The form changed: new data means new curvature; a new lr may pass the limit."""
+        config = message.config
+        if config is None or not self.app.is_running:  # a form emptied while the app closes says nothing
+            return
+        if config.data != self._stability_data:
+            self._stability_data = config.data
+            self._compute_stability(config.data)
+        self._warn_lr(config)
+
+    @work(thread=True, exclusive=True, group="stability", exit_on_error=False)
+    def _compute_stability(self, data) -> None:
+        """The data's curvature, off the UI thread (a CSV may be big). numpy only, no torch."""
+        from ..core.data import load_dataset
+        from ..core.errors import DataError
+        from ..core.objective import objective_for
+
+        try:
+            dataset = load_dataset(data)
+            found = objective_for().curvature(dataset.x_train, dataset.y_train)
+        except DataError:
+            return  # the data panel already says what is wrong (or what memory the optimum needs)
+        if found is not None:  # an objective with no closed form has no curvature to show
+            self.app.call_from_thread(self._stability_known, found, data)
+
+    def _stability_known(self, found, data) -> None:
+        if data != self._stability_data or not self.app.is_running:
+            return  # the data changed again while this was computed, or the app is closing
+        self.stability = found
+        self.learn_panel.show_stability(found)
+        if self.form.config is not None:
+            self._warn_lr(self.form.config)
+
+    def _warn_lr(self, config) -> None:
+        from .form import lr_warning
+
+        self.form.warn("optimizer.lr", lr_warning(config, self.stability) if self.stability else None)
+
+    @needs_panels
+    def action_apply_optimal(self) -> None:
+        """The best constant settings the curvature allows, for plain gradient descent or momentum."""
+        if self.controller.refuse_while_running():
+            return
+        found, config = self.stability, self.form.config
+        if found is None or config is None:
+            self.notify("Fix the settings first: the best values come from the data.", severity="warning")
+            return
+        rule = config.optimizer.rule.name
+        if rule == "momentum" and found.momentum is not None:
+            self.form.set_values({"optimizer.lr": f"{found.momentum_lr:.4g}", "optimizer.momentum": f"{found.momentum:.4g}", "optimizer.batch_size": "full"})
+            self.notify(f"momentum's best on this bowl: lr {found.momentum_lr:.4g}, μ {found.momentum:.4g}, full batch (Goh, Distill 2017)")
+        elif rule == "plain":
+            self.form.set_values({"optimizer.lr": f"{found.best_gd_lr:.4g}", "optimizer.batch_size": "full"})
+            self.notify(f"plain gradient descent's best: lr 2/(λmax+λmin) = {found.best_gd_lr:.4g}, full batch")
+        else:
+            self.notify("The best values are known for plain gradient descent and momentum: choose bgd or momentum.", severity="warning")
+
+    @needs_panels
+    def action_above_limit(self) -> None:
+        """Plain full-batch gradient descent just past its stability limit: it will diverge."""
+        if self.controller.refuse_while_running():
+            return
+        found = self.stability
+        if found is None:
+            self.notify("Fix the settings first: the limit comes from the data.", severity="warning")
+            return
+        lr = found.max_stable_lr * 1.05
+        # the error grows ×1.1 a step: enough epochs for it to overflow, not just to grow
+        self.form.set_values({"optimizer.algorithm": "bgd", "optimizer.lr": f"{lr:.4g}", "optimizer.batch_size": "full", "optimizer.epochs": "2000"})
+        self.notify(f"lr {lr:.4g} is 5% past the limit 2/λmax = {found.max_stable_lr:.4g}: start (s) and watch", severity="warning")
+
+    @needs_panels
+    def action_scale_lr(self, factor: float) -> None:
+        lr = self.view.lr if self.view.active and self.view.lr else None
+        if lr is None:
+            config = self.form.validate()
+            if config is None:
+                return
+            lr = config.optimizer.lr
+        lr *= factor
+        if not (math.isfinite(lr) and 0 < lr <= LARGEST):
+            self.notify(f"the learning rate {lr:g} is out of range", severity="warning")
+            return
+        self.form.set_lr_text(lr)
+        self.controller.set_lr(lr)
+
+    @on(LearningRateSubmitted)
+    def _lr_submitted(self, message: LearningRateSubmitted) -> None:
+        self.controller.set_lr(message.lr)
+
+    # --- buttons and switches ---
+
+    @on(Button.Pressed, "#button-start")
+    def _start_pressed(self) -> None:
+        self.action_start()
+
+    @on(Button.Pressed, "#button-pause")
+    def _pause_pressed(self) -> None:
+        self.action_toggle_pause()
+
+    @on(Button.Pressed, "#button-step")
+    def _step_pressed(self) -> None:
+        self.action_step()
+
+    @on(Button.Pressed, "#button-reset")
+    def _reset_pressed(self) -> None:
+        self.action_reset()
+
+    @on(Button.Pressed, "#button-optimal")
+    def _optimal_pressed(self) -> None:
+        self.action_apply_optimal()
+
+    @on(Button.Pressed, "#button-above-limit")
+    def _above_limit_pressed(self) -> None:
+        self.action_above_limit()
+
+    def on_learn_panel_experiment_toggled(self, message) -> None:  # LearnPanel.ExperimentToggled, by name: the panel loads after the first frame
+        if message.name == "no_bias_correction" and message.enabled:
+            # an experiment on Adam's hand-written rule
+            self.form.set_values({"optimizer.algorithm": "adam", "optimizer.implementation": "scratch"})
