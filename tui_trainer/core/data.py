@@ -363,7 +363,6 @@ def _read_csv_fast(
     """The table, or None when the exact reader must decide."""
     try:  # pyarrow ships no type information: its few calls here are checked by the tests instead
         pa: Any = importlib.import_module("pyarrow")
-        pc: Any = importlib.import_module("pyarrow.compute")
         pcsv: Any = importlib.import_module("pyarrow.csv")
     except ImportError:  # pragma: no cover - a dependency; the exact reader still works without it
         return None
@@ -394,10 +393,8 @@ def _read_csv_fast(
                 return None
             for batch in reader:
                 for index in range(len(raw_header)):
-                    if index not in columns:
-                        lengths = pc.utf8_length(batch.column(index))
-                        if len(lengths) and pc.max(lengths).as_py() > FIELD_LIMIT:
-                            return None
+                    if index not in columns and _longest_text(batch.column(index)) > FIELD_LIMIT:
+                        return None
                 if store is None:  # room for the rows the file seems to hold: pages never written cost nothing
                     expected = len(batch) * total / max(1, min(ARROW_BLOCK, total))
                     store = _Rows(len(columns), int(expected * 1.1) + 16)
@@ -406,7 +403,7 @@ def _read_csv_fast(
                     column = batch.column(raw_header.index(cell))
                     if column.null_count:
                         return None
-                    block[:, slot] = column.to_numpy(zero_copy_only=False)
+                    block[:, slot] = _numbers(column)
                 if not np.all(np.abs(block) <= FLOAT32_MAX):  # nan, inf, too large: said by the exact reader
                     return None
                 if progress is not None:
@@ -419,6 +416,21 @@ def _read_csv_fast(
     values = store.finish()
     return CsvTable(x=values[:, :-1], y=values[:, -1:], feature_names=tuple(header[c] for c in columns[:-1]),
                     target_name=header[columns[-1]], values=values)
+
+
+def _numbers(column: Any) -> np.ndarray:
+    """An Arrow float64 column without nulls as numpy, sharing its memory (Array.to_numpy would
+    import pandas, a second and a half, whenever it is installed)."""
+    return np.frombuffer(column.buffers()[1], dtype=np.float64)[column.offset : column.offset + len(column)]
+
+
+def _longest_text(column: Any) -> int:
+    """Bytes in the longest cell of an Arrow string column (at least its characters), from its
+    offsets: pyarrow.compute would do it too, but takes a second to import."""
+    if not len(column):
+        return 0
+    offsets = np.frombuffer(column.buffers()[1], dtype=np.int32)[column.offset : column.offset + len(column) + 1]
+    return int(np.diff(offsets).max())
 
 
 class _Rows:
