@@ -5,7 +5,9 @@ a BOM), read back equal; generated garbage never crashes the reader, and the rea
 what the old row-by-row reader (kept below, word for word, as the oracle) said about it; the CLI on
 garbage exits 0, 2 or 3 with no traceback and leaves the file as it was.
 
-Bounded for CI: a few seconds each. A long local run: TUI_TRAINER_FUZZ_EXAMPLES=5000 python -m pytest tests/fuzz
+Bounded for CI: a few seconds each, the CLI test (a subprocess importing torch per example) longest.
+A long local run: TUI_TRAINER_FUZZ_EXAMPLES=5000 python -m pytest tests/fuzz (the CLI test runs a
+fiftieth of that count).
 """
 
 from __future__ import annotations

@@ -135,15 +135,17 @@ def _csv_arrays(
     is_train[val] = False
     stats: tuple[np.ndarray, np.ndarray] | None = None
     if config.standardized:  # zero mean, population std over the training rows, as _standardize_stats
-        total = np.zeros(d)
+        # sums over every row less those over the (fewer) validation rows: no masked copies
+        held_out = values[np.sort(val), :d]
+        total = -held_out.sum(axis=0)
         for start in range(0, n, BLOCK_ROWS):
-            total += values[start : start + BLOCK_ROWS, :d][is_train[start : start + BLOCK_ROWS]].sum(axis=0)
+            total += values[start : start + BLOCK_ROWS, :d].sum(axis=0)
         means = total / len(train)
-        squares = np.zeros(d)
+        squares = -np.square(held_out - means).sum(axis=0)
         for start in range(0, n, BLOCK_ROWS):
-            rows = values[start : start + BLOCK_ROWS, :d][is_train[start : start + BLOCK_ROWS]]
-            squares += np.square(rows - means).sum(axis=0)
-        stds = np.sqrt(squares / len(train))
+            squares += np.square(values[start : start + BLOCK_ROWS, :d] - means).sum(axis=0)
+        del held_out
+        stds = np.sqrt(np.maximum(squares, 0.0) / len(train))
         stds[stds == 0] = 1.0
         stats = (means, stds)
     compact = values.reshape(-1).view(np.float32)  # the same memory, read as float32
@@ -254,10 +256,10 @@ class CsvTable:
 
 DELIMITERS = ",;\t|"  # comma first: what a tie or a one-column file falls back to
 MAX_HEADER = 1 << 20  # characters of the header row looked at to find the delimiter
-# Peak memory of load_dataset per byte of CSV, measured: the float64 table the reader fills plus
-# the float32 train and validation arrays made from it. A 230 MB file of 11 numeric columns
-# (2.2M rows) peaks at about 0.9 byte per byte over the interpreter; narrow files of one-digit
-# cells need up to 6 (8 bytes of float64 and 4 of float32 for every 2 bytes of text).
+# Memory load_dataset needs per byte of CSV, measured (VmHWM, benchmarks/bench.py case 8): a 230 MB
+# file of 2.2M rows x 11 six-decimal numbers peaks 285 MB above where it started, 1.24 per byte
+# (the float64 table, then float32 rows in its place, then the shuffled float32 arrays). The
+# narrowest files (one-digit cells) need up to 4: 8 bytes of float64 for every 2 bytes of text.
 CSV_MEMORY_PER_BYTE = 2
 FIELD_LIMIT = csv.field_size_limit()  # Python's csv refuses a longer cell: so does the fast path
 ARROW_BLOCK = 1 << 20  # bytes of text the columnar reader parses at a time
@@ -315,10 +317,12 @@ class _CheckedStream:
     def read(self, size: int = -1) -> bytes:
         chunk = self.raw.read(size)
         self.position += len(chunk)
-        try:
-            self.decoder.decode(chunk, final=not chunk)
-        except UnicodeDecodeError:
-            raise _Doubt("not UTF-8") from None
+        # ASCII is UTF-8: only other bytes (or the first chunk, for its BOM) need the decoder
+        if self.position == len(chunk) or not chunk.isascii() or self.decoder.getstate()[0]:
+            try:
+                self.decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError:
+                raise _Doubt("not UTF-8") from None
         if chunk:
             self._check_lines(chunk)
         return chunk
