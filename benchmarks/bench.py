@@ -426,24 +426,30 @@ def case_csv(rows: int, rounds: int) -> list[Result]:
     round by round: our reader's rows/s ÷ pandas' C engine's on the same file, and load_dataset's
     memory (peak resident minus resident before loading) ÷ its final float32 train + validation arrays."""
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "bench.csv"
+        path, small = Path(folder) / "bench.csv", Path(folder) / "small.csv"
         write_csv(path, rows)
+        write_csv(small, max(1000, rows // 100))  # the same work on 1% of the rows: the fixed overhead
         size = path.stat().st_size
 
-        def child(which: str) -> dict:
-            out = subprocess.run([sys.executable, "-c", CSV_CHILD, which, str(path)], cwd=ROOT, check=True,
+        def child(which: str, file: Path = path) -> dict:
+            out = subprocess.run([sys.executable, "-c", CSV_CHILD, which, str(file)], cwd=ROOT, check=True,
                                  capture_output=True, text=True).stdout
             return json.loads(out.splitlines()[-1])
 
         runs: dict[str, list[dict]] = {"read_csv": [], "pandas": [], "load_dataset": []}
+        fixed: list[dict] = []
         for _ in range(rounds):
             for which in runs:
                 runs[which].append(child(which))
+            fixed.append(child("load_dataset", small))
     rate = {which: [run["rows"] / run["seconds"] for run in done] for which, done in runs.items()}
     speed = paired_ratio(rate["read_csv"], rate["pandas"])
-    memory = [(run["peak"] - run["baseline"]) / run["final"] for run in runs["load_dataset"]]
+    # "at most about twice the final arrays plus a fixed overhead": what the big file adds over the
+    # small one (interpreter, libraries, Arrow's read-ahead buffers) ÷ what its arrays add
+    memory = [(run["peak"] - base["peak"]) / (run["final"] - base["final"]) for run, base in zip(runs["load_dataset"], fixed, strict=True)]
     ratio = statistics.median(memory)
-    load = runs["load_dataset"][memory.index(ratio)] if ratio in memory else runs["load_dataset"][0]
+    index = memory.index(ratio) if ratio in memory else 0
+    load, base = runs["load_dataset"][index], fixed[index]
     label = f"{rows:,} rows x 11, {size / 1e6:.0f} MB"
     return [
         Result("8", f"CSV read rows/s ÷ pandas C engine, {label}", speed, ">= 1.0", speed >= 1.0,
@@ -452,9 +458,11 @@ def case_csv(rows: int, rounds: int) -> list[Result]:
                 "load_dataset_s": statistics.median(run["seconds"] for run in runs["load_dataset"]),
                 "read_csv_peak_mb": statistics.median(run["peak"] for run in runs["read_csv"]) / 1e6,
                 "pandas_peak_mb": statistics.median(run["peak"] for run in runs["pandas"]) / 1e6}),
-        Result("8", f"CSV load_dataset: memory added ÷ final float32 arrays, {label}", ratio, "<= 2.0", ratio <= 2.0,
+        Result("8", f"CSV load_dataset: peak memory ÷ final float32 arrays, less fixed overhead, {label}", ratio, "<= 2.0",
+               ratio <= 2.0,
                {"peak_mb": load["peak"] / 1e6, "before_loading_mb": load["baseline"] / 1e6, "final_mb": load["final"] / 1e6,
-                "peak_over_final": load["peak"] / load["final"]}),
+                "fixed_overhead_peak_mb": base["peak"] / 1e6, "peak_over_final": load["peak"] / load["final"],
+                "added_over_final": (load["peak"] - load["baseline"]) / load["final"]}),
     ]
 
 

@@ -136,15 +136,18 @@ def _csv_arrays(
     stats: tuple[np.ndarray, np.ndarray] | None = None
     if config.standardized:  # zero mean, population std over the training rows, as _standardize_stats
         # sums over every row less those over the (fewer) validation rows: no masked copies
-        held_out = values[np.sort(val), :d]
-        total = -held_out.sum(axis=0)
+        held_out = np.sort(val)
+        total = np.zeros(d)
         for start in range(0, n, BLOCK_ROWS):
             total += values[start : start + BLOCK_ROWS, :d].sum(axis=0)
+        for start in range(0, n_val, BLOCK_ROWS):
+            total -= values[held_out[start : start + BLOCK_ROWS], :d].sum(axis=0)
         means = total / len(train)
-        squares = -np.square(held_out - means).sum(axis=0)
+        squares = np.zeros(d)
         for start in range(0, n, BLOCK_ROWS):
             squares += np.square(values[start : start + BLOCK_ROWS, :d] - means).sum(axis=0)
-        del held_out
+        for start in range(0, n_val, BLOCK_ROWS):
+            squares -= np.square(values[held_out[start : start + BLOCK_ROWS], :d] - means).sum(axis=0)
         stds = np.sqrt(np.maximum(squares, 0.0) / len(train))
         stds[stds == 0] = 1.0
         stats = (means, stds)
