@@ -377,6 +377,95 @@ def case_big_data(samples: int, dims: int, steps: int, rounds: int) -> list[Resu
     return results
 
 
+CSV_CHILD = r"""
+import json, resource, sys, time
+which, path = sys.argv[1], sys.argv[2]
+if which == "pandas":
+    import pandas as pd
+else:
+    import pyarrow.csv  # noqa: F401  (imported before the baseline, as pandas is)
+    from tui_trainer.core.config import DataConfig
+    from tui_trainer.core.data import load_dataset, read_csv
+def resident():
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * resource.getpagesize()
+def peak_resident():  # VmHWM: ru_maxrss would start at the parent's size (Linux keeps it across exec)
+    with open("/proc/self/status") as handle:
+        return next(int(line.split()[1]) * 1024 for line in handle if line.startswith("VmHWM:"))
+baseline = resident()
+start = time.perf_counter()
+if which == "pandas":
+    frame = pd.read_csv(path, engine="c")
+    rows, final = len(frame), int(frame.memory_usage(index=False).sum())
+elif which == "read_csv":
+    table = read_csv(path)
+    rows, final = len(table.values), table.values.nbytes
+else:
+    data = load_dataset(DataConfig(source=path))
+    rows = data.n_train + data.n_val
+    final = sum(a.nbytes for a in (data.x_train, data.y_train, data.x_val, data.y_val))
+seconds = time.perf_counter() - start
+peak = peak_resident()
+print(json.dumps({"seconds": seconds, "rows": rows, "final": final, "baseline": baseline, "peak": peak}))
+"""
+
+
+def write_csv(path: Path, rows: int, columns: int = 11) -> None:
+    """Seeded numbers with six decimals, as an export of a real table: 2.2M rows x 11 is ~230 MB."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    with path.open("w") as handle:
+        handle.write(",".join([f"x{i + 1}" for i in range(columns - 1)] + ["y"]) + "\n")
+        for start in range(0, rows, 100_000):
+            np.savetxt(handle, rng.standard_normal((min(100_000, rows - start), columns)), fmt="%.6f", delimiter=",")
+
+
+def case_csv(rows: int, rounds: int) -> list[Result]:
+    """CSV loading, each reader in a fresh child process (its own peak resident memory), alternated
+    round by round: our reader's rows/s ÷ pandas' C engine's on the same file, and load_dataset's
+    memory (peak resident minus resident before loading) ÷ its final float32 train + validation arrays."""
+    with tempfile.TemporaryDirectory() as folder:
+        path, small = Path(folder) / "bench.csv", Path(folder) / "small.csv"
+        write_csv(path, rows)
+        write_csv(small, max(1000, rows // 100))  # the same work on 1% of the rows: the fixed overhead
+        size = path.stat().st_size
+
+        def child(which: str, file: Path = path) -> dict:
+            out = subprocess.run([sys.executable, "-c", CSV_CHILD, which, str(file)], cwd=ROOT, check=True,
+                                 capture_output=True, text=True).stdout
+            return json.loads(out.splitlines()[-1])
+
+        runs: dict[str, list[dict]] = {"read_csv": [], "pandas": [], "load_dataset": []}
+        fixed: list[dict] = []
+        for _ in range(rounds):
+            for which in runs:
+                runs[which].append(child(which))
+            fixed.append(child("load_dataset", small))
+    rate = {which: [run["rows"] / run["seconds"] for run in done] for which, done in runs.items()}
+    speed = paired_ratio(rate["read_csv"], rate["pandas"])
+    # "at most about twice the final arrays plus a fixed overhead": what the big file adds over the
+    # small one (interpreter, libraries, Arrow's read-ahead buffers) ÷ what its arrays add
+    memory = [(run["peak"] - base["peak"]) / (run["final"] - base["final"]) for run, base in zip(runs["load_dataset"], fixed, strict=True)]
+    ratio = statistics.median(memory)
+    index = memory.index(ratio) if ratio in memory else 0
+    load, base = runs["load_dataset"][index], fixed[index]
+    label = f"{rows:,} rows x 11, {size / 1e6:.0f} MB"
+    return [
+        Result("8", f"CSV read rows/s ÷ pandas C engine, {label}", speed, ">= 1.0", speed >= 1.0,
+               {"read_csv_s": statistics.median(run["seconds"] for run in runs["read_csv"]),
+                "pandas_s": statistics.median(run["seconds"] for run in runs["pandas"]),
+                "load_dataset_s": statistics.median(run["seconds"] for run in runs["load_dataset"]),
+                "read_csv_peak_mb": statistics.median(run["peak"] for run in runs["read_csv"]) / 1e6,
+                "pandas_peak_mb": statistics.median(run["peak"] for run in runs["pandas"]) / 1e6}),
+        Result("8", f"CSV load_dataset: peak memory ÷ final float32 arrays, less fixed overhead, {label}", ratio, "<= 2.0",
+               ratio <= 2.0,
+               {"peak_mb": load["peak"] / 1e6, "before_loading_mb": load["baseline"] / 1e6, "final_mb": load["final"] / 1e6,
+                "fixed_overhead_peak_mb": base["peak"] / 1e6, "peak_over_final": load["peak"] / load["final"],
+                "added_over_final": (load["peak"] - load["baseline"]) / load["final"]}),
+    ]
+
+
 def gpu_rows(seconds: float) -> list[dict]:
     """Eager loop, autograd trainer and fused trainer (CUDA graphs) on the GPU, steps/s."""
     rows = []
@@ -399,7 +488,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes and few rounds (CI)")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "latest.json")
-    parser.add_argument("--cases", default="1,2,3,4,5,6,7", help="which cases to run, e.g. 1,6")
+    parser.add_argument("--cases", default="1,2,3,4,5,6,7,8", help="which cases to run, e.g. 1,6")
     args = parser.parse_args()
     chosen = set(args.cases.split(","))
     quick = args.quick
@@ -422,6 +511,8 @@ def main() -> int:
     if "7" in chosen:
         samples, dims = (100_000, 10) if quick else (10_000_000, 10)
         results += case_big_data(samples, dims, 2 if quick else 20, 1 if quick else 3)
+    if "8" in chosen:
+        results += case_csv(20_000 if quick else 2_200_000, 1 if quick else 3)
     gpu = gpu_rows(seconds) if torch.cuda.is_available() else []
 
     width = max(len(r.name) for r in results) if results else 20

@@ -82,9 +82,12 @@ def train(config: RunConfig, *, metrics: str | None, as_json: bool, quiet: bool)
     control = RunControl()
 
     def make():
+        from .core.data import load_dataset
         from .core.trainer import Trainer
 
-        return Trainer(config, control=control)
+        with _loading_bar(None if config.data.is_synthetic else _progress_bar(quiet)) as progress:
+            dataset = load_dataset(config.data, progress=progress)
+        return Trainer(config, control=control, dataset=dataset)
 
     trainer = _build(make)
     if trainer is None:
@@ -193,6 +196,20 @@ def _print_summary(summary: RunSummary, as_json: bool) -> None:
 def _progress_bar(quiet: bool) -> _ProgressBar | None:
     """A progress bar only on a terminal, and not when asked to be quiet."""
     return None if quiet or not sys.stderr.isatty() else _ProgressBar()
+
+
+@contextmanager
+def _loading_bar(bar: _ProgressBar | None) -> Iterator[Callable[[int, int], None] | None]:
+    """While a CSV file loads, a bar of its bytes (on a terminal only, as the run's own bar)."""
+    if bar is None:
+        yield None
+        return
+    task = bar.progress.add_task("loading", total=None, loss="-")
+    bar.progress.start()
+    try:
+        yield lambda done, total: bar.progress.update(task, completed=done, total=total)
+    finally:
+        bar.progress.stop()
 
 
 class _ProgressBar:

@@ -168,3 +168,56 @@ def test_a_path_from_the_home_folder(tmp_path, monkeypatch):
     name = Path(write(tmp_path, "x,y\n1,2\n3,4\n5,6\n")).name
     data = load_dataset(csv_config("~/" + name, val_fraction=0))
     assert data.n_train == 3
+
+
+# --- the columnar reader ------------------------------------------------------------------
+
+
+def test_a_clean_file_is_read_by_the_columnar_reader_not_row_by_row(tmp_path, monkeypatch):
+    from tui_trainer.core import data
+
+    def refuse(*args):
+        raise AssertionError("fell back to the row-by-row reader")
+
+    monkeypatch.setattr(data, "_read_csv_exact", refuse)
+    path = tmp_path / "clean.csv"
+    path.write_bytes('\ufeff"a";b;"price"\r\n1.5;-2;3e2\r\n\r\n"4";5;6\r\n'.encode())
+    table = read_csv(path)
+    assert table.feature_names == ("a", "b") and table.target_name == "price"
+    assert table.x.tolist() == [[1.5, -2.0], [4.0, 5.0]] and table.y.tolist() == [[300.0], [6.0]]
+
+
+def test_progress_reports_bytes_read_up_to_the_whole_file(tmp_path):
+    path = tmp_path / "many.csv"
+    path.write_text("x,y\n" + "".join(f"{i},{i * 2}\n" for i in range(200_000)))
+    calls = []
+    data = load_dataset(csv_config(str(path), val_fraction=0), progress=lambda done, total: calls.append((done, total)))
+    size = path.stat().st_size
+    assert data.n_train == 200_000 and len(calls) > 2
+    assert calls[-1] == (size, size) and all(total == size for _, total in calls)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+
+def test_a_cell_longer_than_pythons_csv_allows_is_still_refused(tmp_path):
+    path = write(tmp_path, "note,x,y\n" + "a" * 140_000 + ",1,2\nb,3,4\n")
+    with pytest.raises(DataError, match=r"cannot be read .*field larger than field limit"):
+        read_csv(Path(path), features=["x"])
+
+
+def test_split_standardize_and_float32_in_place_match_the_plain_way(tmp_path):
+    """The in-place path equals gather, standardize in float64, then cast: up to float rounding of
+    the means, even for a column with a large offset that float32 alone would lose."""
+    rng = np.random.default_rng(3)
+    values = rng.standard_normal((1001, 4)) * [1, 5, 0.001, 2] + [0, 100, 1e6, -3]
+    path = tmp_path / "big-offset.csv"
+    np.savetxt(path, values, delimiter=",", header="a,b,c,y", comments="", fmt="%.17g")
+    config = csv_config(str(path), val_fraction=0.2, seed=7)
+    data = load_dataset(config)
+    order = np.random.default_rng([7, 2]).permutation(1001)
+    train, val = order[200:], order[:200]
+    means, stds = values[train, :3].mean(axis=0), values[train, :3].std(axis=0)
+    assert np.allclose(data.feature_means, means, rtol=1e-12) and np.allclose(data.feature_stds, stds, rtol=1e-12)
+    for rows, x, y in ((train, data.x_train, data.y_train), (val, data.x_val, data.y_val)):
+        expected = ((values[rows, :3] - means) / stds).astype(np.float32)
+        assert x.dtype == np.float32 and x.flags.c_contiguous and np.allclose(x, expected, rtol=0, atol=1e-6)
+        assert np.array_equal(y, values[rows, 3:].astype(np.float32))

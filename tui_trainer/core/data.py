@@ -5,10 +5,15 @@ numpy only (no torch), so the app can check a CSV path in place before any run s
 
 from __future__ import annotations
 
+import codecs
 import csv
+import importlib
+import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -48,8 +53,12 @@ class Dataset:
         return int(self.x_train.shape[1])
 
 
-def load_dataset(config: DataConfig) -> Dataset:
-    """Build the dataset a run trains on, or raise DataError with a message for a person."""
+def load_dataset(config: DataConfig, progress: Progress | None = None) -> Dataset:
+    """Build the dataset a run trains on, or raise DataError with a message for a person.
+
+    `progress` is called with (bytes read, bytes in the file) while a CSV file loads."""
+    feature_means: tuple[float, ...] | None = None
+    feature_stds: tuple[float, ...] | None = None
     if config.is_synthetic:
         try:
             x, y, weights = _synthetic(config)
@@ -62,20 +71,23 @@ def load_dataset(config: DataConfig) -> Dataset:
         description = f"synthetic: {config.samples} rows, {config.dims} feature(s), noise {config.noise:g}"
         true_weights: tuple[float, ...] | None = tuple(weights)
         true_bias: float | None = config.true_bias
+        x_train, y_train, x_val, y_val = _split(x, y, config.val_fraction, config.seed, config.source)
+        if config.standardized:
+            means, stds = _standardize_stats(x_train)
+            x_train = (x_train - means) / stds
+            x_val = (x_val - means) / stds
+            feature_means, feature_stds = tuple(means.tolist()), tuple(stds.tolist())
+        _check_scale(config, _largest(y_train)[0], _largest(x_train), names, target)
     else:
-        table = read_csv(Path(config.source), config.target, config.features)
-        x, y, names, target = table.x, table.y, table.feature_names, table.target_name
-        description = f"{config.source}: {len(x)} rows, {len(names)} feature(s), target {target!r}"
+        table = read_csv(Path(config.source), config.target, config.features, progress)
+        names, target, values = table.feature_names, table.target_name, table.values
+        del table  # its x and y are views of `values`, which _csv_arrays shrinks in place
+        description = f"{config.source}: {len(values)} rows, {len(names)} feature(s), target {target!r}"
         true_weights, true_bias = None, None
-    x_train, y_train, x_val, y_val = _split(x, y, config.val_fraction, config.seed, config.source)
-    feature_means: tuple[float, ...] | None = None
-    feature_stds: tuple[float, ...] | None = None
-    if config.standardized:
-        means, stds = _standardize_stats(x_train)
-        x_train = (x_train - means) / stds
-        x_val = (x_val - means) / stds
-        feature_means, feature_stds = tuple(means.tolist()), tuple(stds.tolist())
-    _check_scale(config, x_train, y_train, names, target)
+        x_train, y_train, x_val, y_val, stats = _csv_arrays(values, config, names, target)
+        del values
+        if stats is not None:
+            feature_means, feature_stds = tuple(stats[0].tolist()), tuple(stats[1].tolist())
     return Dataset(
         x_train=np.ascontiguousarray(x_train, dtype=np.float32),
         y_train=np.ascontiguousarray(y_train, dtype=np.float32),
@@ -91,24 +103,97 @@ def load_dataset(config: DataConfig) -> Dataset:
     )
 
 
+def _largest(values: np.ndarray) -> np.ndarray:
+    """The largest absolute value of each column (0 for a matrix without rows)."""
+    if not len(values):
+        return np.zeros(values.shape[1])
+    return np.asarray(np.abs(values).max(axis=0), dtype=np.float64)
+
+
+BLOCK_ROWS = 1 << 16  # rows converted at a time: memory for them is the fixed overhead
+
+
+def _csv_arrays(
+    values: np.ndarray, config: DataConfig, names: tuple[str, ...], target: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+    """The float32 train and validation arrays from the reader's float64 (n, d + 1) table, target
+    last, with peak memory about twice those arrays: the rows are standardized and made float32 in
+    place, in their file order (a row of float32 fits in the first half of where its float64 was),
+    the table's second half is given back, and only then are the rows gathered in shuffled order.
+    `values` must own its memory and have no views: it is resized."""
+    n, width = values.shape
+    d = width - 1
+    n_val = math.floor(n * config.val_fraction)
+    if n - n_val < 2:
+        raise DataError(
+            f"{config.source}: a validation fraction of {config.val_fraction:g} leaves {n - n_val} training row(s) "
+            f"of {n}; at least 2 are needed"
+        )
+    order = np.random.default_rng([config.seed, 2]).permutation(n)
+    val, train = order[:n_val], order[n_val:]
+    is_train = np.ones(n, dtype=bool)
+    is_train[val] = False
+    stats: tuple[np.ndarray, np.ndarray] | None = None
+    if config.standardized:  # zero mean, population std over the training rows, as _standardize_stats
+        # sums over every row less those over the (fewer) validation rows: no masked copies
+        held_out = np.sort(val)
+        total = np.zeros(d)
+        for start in range(0, n, BLOCK_ROWS):
+            total += values[start : start + BLOCK_ROWS, :d].sum(axis=0)
+        for start in range(0, n_val, BLOCK_ROWS):
+            total -= values[held_out[start : start + BLOCK_ROWS], :d].sum(axis=0)
+        means = total / len(train)
+        squares = np.zeros(d)
+        for start in range(0, n, BLOCK_ROWS):
+            squares += np.square(values[start : start + BLOCK_ROWS, :d] - means).sum(axis=0)
+        for start in range(0, n_val, BLOCK_ROWS):
+            squares -= np.square(values[held_out[start : start + BLOCK_ROWS], :d] - means).sum(axis=0)
+        stds = np.sqrt(np.maximum(squares, 0.0) / len(train))
+        stds[stds == 0] = 1.0
+        stats = (means, stds)
+    compact = values.reshape(-1).view(np.float32)  # the same memory, read as float32
+    largest = np.zeros(width)
+    for start in range(0, n, BLOCK_ROWS):
+        rows = values[start : start + BLOCK_ROWS].copy()  # read before the float32 rows overwrite them
+        if stats is not None:
+            rows[:, :d] = (rows[:, :d] - stats[0]) / stats[1]
+        largest = np.maximum(largest, _largest(rows[is_train[start : start + BLOCK_ROWS]]))
+        compact[start * width : (start + len(rows)) * width] = rows.reshape(-1)
+    del compact
+    _check_scale(config, float(largest[d]), largest[:d], names, target)
+    values.resize(((n + 1) // 2, width), refcheck=False)  # the float32 rows fill the first half
+    rows32 = values.reshape(-1).view(np.float32)[: n * width].reshape(n, width)
+    arrays = []
+    for chosen in (train, val):
+        x = np.empty((len(chosen), d), dtype=np.float32)
+        y = np.empty((len(chosen), 1), dtype=np.float32)
+        for start in range(0, len(chosen), BLOCK_ROWS):
+            block = rows32[chosen[start : start + BLOCK_ROWS]]
+            x[start : start + len(block)] = block[:, :d]
+            y[start : start + len(block)] = block[:, d:]
+        arrays += [x, y]
+    return arrays[0], arrays[1], arrays[2], arrays[3], stats
+
+
 # past this a squared error overflows float32, whatever the learning rate: the data must change
 SQUARE_OVERFLOW = math.sqrt(FLOAT32_MAX)
 
 
-def _check_scale(config: DataConfig, x: np.ndarray, y: np.ndarray, names: tuple[str, ...], target: str) -> None:
+def _check_scale(config: DataConfig, y_largest: float, x_largest: np.ndarray, names: tuple[str, ...], target: str) -> None:
     """Values whose squares float32 cannot hold make every run diverge at once, and a smaller
-    learning rate cannot help: say so before training, and what to do instead."""
+    learning rate cannot help: say so before training, and what to do instead. The arguments are
+    the largest absolute target and the largest absolute value of each feature, training rows only."""
     where = config.source if not config.is_synthetic else "synthetic data"
-    largest = float(np.abs(y).max()) if y.size else 0.0
+    largest = y_largest
     if largest > SQUARE_OVERFLOW:
         power = math.floor(math.log10(largest)) - 3  # what brings it to the thousands
         raise DataError(
             f"{where}: the target {target!r} reaches {largest:.3g}; squared errors that size overflow float32 "
             f"(max {FLOAT32_MAX:.3g}) whatever the learning rate: rescale the column (e.g. divide it by 1e{power})"
         )
-    if x.size:
-        column = int(np.abs(x).max(axis=0).argmax())
-        largest = float(np.abs(x[:, column]).max())
+    if x_largest.size:
+        column = int(x_largest.argmax())
+        largest = float(x_largest[column])
         if largest > SQUARE_OVERFLOW:
             raise DataError(
                 f"{where}: the feature {names[column]!r} reaches {largest:.3g}; its square overflows float32 "
@@ -169,56 +254,282 @@ class CsvTable:
     y: np.ndarray  # float64 (n, 1)
     feature_names: tuple[str, ...]
     target_name: str
+    values: np.ndarray  # float64 (n, d + 1): x and y are views of it, the target last
 
 
 DELIMITERS = ",;\t|"  # comma first: what a tie or a one-column file falls back to
 MAX_HEADER = 1 << 20  # characters of the header row looked at to find the delimiter
-CSV_MEMORY_PER_BYTE = 10
+# Memory load_dataset needs per byte of CSV, measured (VmHWM, benchmarks/bench.py case 8): a 230 MB
+# file of 2.2M rows x 11 six-decimal numbers peaks 285 MB above where it started, 1.24 per byte
+# (the float64 table, then float32 rows in its place, then the shuffled float32 arrays). The
+# narrowest files (one-digit cells) need up to 4: 8 bytes of float64 for every 2 bytes of text.
+CSV_MEMORY_PER_BYTE = 2
+FIELD_LIMIT = csv.field_size_limit()  # Python's csv refuses a longer cell: so does the fast path
+ARROW_BLOCK = 1 << 20  # bytes of text the columnar reader parses at a time
+ARROW_THREADS = True
+
+Progress = Callable[[int, int], None]  # (bytes read, bytes in the file)
 
 
-def read_csv(path: Path, target: str | None = None, features: list[str] | None = None) -> CsvTable:
+def read_csv(
+    path: Path, target: str | None = None, features: list[str] | None = None, progress: Progress | None = None
+) -> CsvTable:
     """Read a CSV with a header row. Every problem names the file, and the row and column.
 
     `~` means the home folder, as in a shell. The delimiter is the one of `DELIMITERS` that the
     header row uses most: exports from spreadsheets set to a European locale use `;`, some tools tab.
+    `progress`, when given, is called from this thread with the bytes read so far and the file's size.
+
+    Two readers, one behaviour. The fast one is Arrow's streaming CSV reader (pyarrow.csv): C++,
+    multithreaded, one block of text at a time converted straight into a float64 array, so memory
+    stays near the size of the numbers rather than of Python objects. It only ever *accepts*: any
+    doubt (a cell it cannot convert, a ragged row, a blank-looking row, nan, inf, a value float32
+    cannot hold, bad UTF-8, a huge cell, a problem in the header) sends the whole file to the exact
+    reader, Python's csv row by row as before, which finds the precise row, column and cell, or
+    accepts what Arrow was too strict for. Errors are rare, so their second, slower look is cheap.
     """
     name = str(path)
-    # Python's csv rows take about ten times the file's size while they are parsed
-    path = readable_file(name, memory_factor=CSV_MEMORY_PER_BYTE)
+    file = readable_file(name, memory_factor=CSV_MEMORY_PER_BYTE)
+    total = file.stat().st_size
+    table = _read_csv_fast(file, target, features, progress, total)
+    if table is None:
+        table = _read_csv_exact(name, file, target, features, progress, total)
+    if progress is not None:
+        progress(total, total)
+    return table
+
+
+class _Doubt(Exception):
+    """The fast reader is not sure the exact reader would accept this file the same way."""
+
+
+class _CheckedStream:
+    """The file's bytes as Arrow reads them, checked on the way as the exact reader would see them:
+    valid UTF-8 (Python's own decoder, BOM included) and no line longer than a cell may be. A line
+    of FIELD_LIMIT / 2 bytes or more is already doubted: checking whole windows keeps it cheap."""
+
+    WINDOW = FIELD_LIMIT // 2
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.position = 0
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self.run = 0  # bytes since the last line break
+        self.closed = False
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.raw.read(size)
+        self.position += len(chunk)
+        # ASCII is UTF-8: only other bytes (or the first chunk, for its BOM) need the decoder
+        if self.position == len(chunk) or not chunk.isascii() or self.decoder.getstate()[0]:
+            try:
+                self.decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError:
+                raise _Doubt("not UTF-8") from None
+        if chunk:
+            self._check_lines(chunk)
+        return chunk
+
+    def _check_lines(self, chunk: bytes) -> None:
+        first = min((i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i >= 0), default=-1)
+        if first < 0:
+            self.run += len(chunk)
+            if self.run >= self.WINDOW:
+                raise _Doubt("a long line")
+            return
+        if self.run + first >= self.WINDOW:
+            raise _Doubt("a long line")
+        last = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
+        for start in range(first, last, self.WINDOW):  # any longer line holds a whole window
+            end = min(start + self.WINDOW, last)
+            if end - start == self.WINDOW and chunk.find(b"\n", start, end) < 0 and chunk.find(b"\r", start, end) < 0:
+                raise _Doubt("a long line")
+        self.run = len(chunk) - last - 1
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _read_header(file: Path) -> tuple[str, list[str]]:
+    """The delimiter and the header row's raw cells, read as the exact reader reads them."""
+    with file.open(newline="", encoding="utf-8-sig") as handle:
+        header_line = handle.readline(MAX_HEADER)
+        while header_line and not header_line.strip():
+            header_line = handle.readline(MAX_HEADER)
+        delimiter = _delimiter(header_line)
+        handle.seek(0)
+        for row in csv.reader(handle, delimiter=delimiter):
+            if any(cell.strip() for cell in row):
+                return delimiter, row
+    raise _Doubt("no header")
+
+
+def _read_csv_fast(
+    file: Path, target: str | None, features: list[str] | None, progress: Progress | None, total: int
+) -> CsvTable | None:
+    """The table, or None when the exact reader must decide."""
+    try:  # pyarrow ships no type information: its few calls here are checked by the tests instead
+        pa: Any = importlib.import_module("pyarrow")
+        pcsv: Any = importlib.import_module("pyarrow.csv")
+    except ImportError:  # pragma: no cover - a dependency; the exact reader still works without it
+        return None
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
+        delimiter, raw_header = _read_header(file)
+        header = [cell.strip() for cell in raw_header]
+        columns = _choose_columns(str(file), header, target, features)
+    except (_Doubt, DataError, UnicodeDecodeError, OSError, csv.Error):
+        return None
+    if len(set(raw_header)) != len(raw_header):
+        return None
+    chosen = [raw_header[c] for c in columns]
+    types = {cell: (pa.float64() if index in columns else pa.string()) for index, cell in enumerate(raw_header)}
+    store: _Rows | None = None
+    try:
+        with file.open("rb") as raw:
+            stream = _CheckedStream(raw)
+            reader = pcsv.open_csv(
+                stream,
+                read_options=pcsv.ReadOptions(block_size=ARROW_BLOCK, use_threads=ARROW_THREADS),
+                parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=True),
+                convert_options=pcsv.ConvertOptions(
+                    column_types=types, null_values=[], strings_can_be_null=False, quoted_strings_can_be_null=False,
+                    check_utf8=False,  # _CheckedStream decodes every byte already
+                ),
+            )
+            if reader.schema.names != raw_header:
+                return None
+            for batch in reader:
+                for index in range(len(raw_header)):
+                    if index not in columns and _longest_text(batch.column(index)) > FIELD_LIMIT:
+                        return None
+                if store is None:  # room for the rows the file seems to hold: pages never written cost nothing
+                    expected = len(batch) * total / max(1, min(ARROW_BLOCK, total))
+                    store = _Rows(len(columns), int(expected * 1.1) + 16)
+                block = store.append(len(batch))
+                for slot, cell in enumerate(chosen):
+                    column = batch.column(raw_header.index(cell))
+                    if column.null_count:
+                        return None
+                    block[:, slot] = _numbers(column)
+                if not np.all(np.abs(block) <= FLOAT32_MAX):  # nan, inf, too large: said by the exact reader
+                    return None
+                if progress is not None:
+                    progress(min(stream.position, total), total)
+    except (_Doubt, pa.ArrowException, ValueError, OSError):
+        return None
+        pa.default_memory_pool().release_unused()
+    if store is None or store.rows < 2:
+        return None
+    values = store.finish()
+    return CsvTable(x=values[:, :-1], y=values[:, -1:], feature_names=tuple(header[c] for c in columns[:-1]),
+                    target_name=header[columns[-1]], values=values)
+
+
+def _numbers(column: Any) -> np.ndarray:
+    """An Arrow float64 column without nulls as numpy, sharing its memory (Array.to_numpy would
+    import pandas, a second and a half, whenever it is installed)."""
+    return np.frombuffer(column.buffers()[1], dtype=np.float64)[column.offset : column.offset + len(column)]
+
+
+def _longest_text(column: Any) -> int:
+    """Bytes in the longest cell of an Arrow string column (at least its characters), from its
+    offsets: pyarrow.compute would do it too, but takes a second to import."""
+    if not len(column):
+        return 0
+    offsets = np.frombuffer(column.buffers()[1], dtype=np.int32)[column.offset : column.offset + len(column) + 1]
+    return int(np.diff(offsets).max())
+
+
+class _Rows:
+    """A float64 (rows, width) array filled a block at a time. It grows in place: numpy's resize
+    reallocates, and the C library moves a large block by remapping its pages, not copying them
+    (numpy does write zeros into the new part, so a good first guess of the capacity matters).
+    The capacity beyond what was written is never touched, so it costs address space, not memory."""
+
+    def __init__(self, width: int, capacity: int = 1 << 12) -> None:
+        self.values = np.empty((max(capacity, 1), width), dtype=np.float64)
+        self.rows = 0
+
+    def append(self, count: int) -> np.ndarray:
+        """Room for `count` more rows: the block to fill."""
+        needed = self.rows + count
+        if needed > len(self.values):
+            capacity = max(needed, len(self.values) + len(self.values) // 4)
+            self.values.resize((capacity, self.values.shape[1]), refcheck=False)
+        block = self.values[self.rows : needed]
+        self.rows = needed
+        return block
+
+    def finish(self) -> np.ndarray:
+        self.values.resize((self.rows, self.values.shape[1]), refcheck=False)
+        return self.values
+
+
+def _read_csv_exact(
+    name: str, file: Path, target: str | None, features: list[str] | None, progress: Progress | None, total: int
+) -> CsvTable:
+    """Python's csv, row by row, in one pass that keeps only the numbers: the reader that says
+    exactly what is wrong. Problems are reported in the order a person fixes them: the file's
+    encoding, the header, the number of rows, then the first bad row."""
+    header: list[str] | None = None
+    columns: list[int] = []
+    header_problem: DataError | None = None
+    row_problem: DataError | None = None
+    body = 0
+    store: _Rows | None = None
+    try:
+        # the same layers as open(newline="", encoding="utf-8-sig"): the same "(byte N)" in messages
+        with file.open("rb") as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as handle:
             header_line = handle.readline(MAX_HEADER)
             while header_line and not header_line.strip():  # blank lines before the header
                 header_line = handle.readline(MAX_HEADER)
             delimiter = _delimiter(header_line)
             handle.seek(0)
-            rows = list(csv.reader(handle, delimiter=delimiter))
+            for row in csv.reader(handle, delimiter=delimiter):
+                if not any(cell.strip() for cell in row):  # blank lines carry nothing
+                    continue
+                if header is None:
+                    header = [cell.strip() for cell in row]
+                    try:
+                        columns = _choose_columns(name, header, target, features)
+                    except DataError as problem:
+                        header_problem = problem
+                    store = _Rows(len(columns))
+                    continue
+                body += 1
+                if progress is not None and body % 65536 == 0:
+                    progress(min(raw.tell(), total), total)
+                if header_problem is not None or row_problem is not None or store is None:
+                    continue  # read on: a later encoding error is said first
+                if len(row) != len(header):
+                    row_problem = DataError(f"{name}: row {body} has {len(row)} cells but the header has {len(header)}")
+                    continue
+                try:
+                    cells = [_cell(name, body, header[column], row[column]) for column in columns]
+                except DataError as problem:
+                    row_problem = problem
+                    continue
+                store.append(1)[0] = cells
     except UnicodeDecodeError as error:
         raise DataError(f"{name}: is not UTF-8 text (byte {error.start}); save it as UTF-8 CSV") from None
     except (OSError, csv.Error) as error:
         raise DataError(f"{name}: cannot be read ({error})") from None
-    rows = [row for row in rows if any(cell.strip() for cell in row)]  # blank lines carry nothing
-    if not rows:
+    if header is None:
         raise DataError(f"{name}: is empty; it needs a header row and at least 2 data rows")
-    header = [cell.strip() for cell in rows[0]]
-    columns = _choose_columns(name, header, target, features)
-    body = rows[1:]
-    if len(body) < 2:
-        raise DataError(f"{name}: has {len(body)} data row(s); at least 2 are needed")
-    values = np.empty((len(body), len(columns)), dtype=np.float64)
-    for row_number, row in enumerate(body, start=1):
-        if len(row) != len(header):
-            raise DataError(
-                f"{name}: row {row_number} has {len(row)} cells but the header has {len(header)}"
-            )
-        for slot, column in enumerate(columns):
-            values[row_number - 1, slot] = _cell(name, row_number, header[column], row[column])
-    target_name = header[columns[-1]]
+    if header_problem is not None:
+        raise header_problem
+    if body < 2:
+        raise DataError(f"{name}: has {body} data row(s); at least 2 are needed")
+    if row_problem is not None:
+        raise row_problem
+    assert store is not None
+    values = store.finish()
     return CsvTable(
         x=values[:, :-1],
         y=values[:, -1:],
         feature_names=tuple(header[c] for c in columns[:-1]),
-        target_name=target_name,
+        target_name=header[columns[-1]],
+        values=values,
     )
 
 
