@@ -11,8 +11,9 @@ Imports no Textual and no Rich (a test checks), so it is tested with a fake engi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..core.events import RunState
 from ..engine import protocol as p

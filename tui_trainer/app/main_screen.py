@@ -8,8 +8,9 @@ from the views at most ~15 times a second, however fast training goes.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import wraps
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
