@@ -12,6 +12,9 @@ from tui_trainer.core.config import (
 )
 from tui_trainer.core.validation import explain
 
+_NAMES = [f"'{algorithm.value}'" for algorithm in Algorithm]
+ONE_OF_THE_ALGORITHMS = ", ".join(_NAMES[:-1]) + f" or {_NAMES[-1]}"
+
 
 def message(model, **values) -> str:
     with pytest.raises(ValidationError) as caught:
@@ -62,13 +65,13 @@ def test_hyperparameters_of_other_algorithms_are_refused_by_name():
         ({"epochs": 0}, "epochs: must be a whole number >= 1, got 0"),
         ({"epochs": "ten"}, "epochs: must be a whole number, got 'ten'"),
         # every registered algorithm is offered, in the registry's order
-        ({"algorithm": "newton"},
-         "algorithm: must be one of " + ", ".join(f"'{a.value}'" for a in list(Algorithm)[:-1]) + f" or '{list(Algorithm)[-1].value}', got 'newton'"),
+        ({"algorithm": "newton"}, f"algorithm: must be one of {ONE_OF_THE_ALGORITHMS}, got 'newton'"),
         ({"implementation": "numpy"}, "implementation: must be one of 'torch' or 'scratch', got 'numpy'"),
         ({"speed": 1}, "speed: is not a setting"),
     ],
 )
 def test_optimizer_values_are_refused_with_a_clear_message(values, expected):
+    """(ONE_OF_THE_ALGORITHMS: every registered algorithm, in the registry's order.)"""
     assert message(OptimizerConfig, **values) == expected
 
 
