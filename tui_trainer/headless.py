@@ -27,14 +27,19 @@ T = TypeVar("T")
 def _build(make: Callable[[], T]) -> T | None:
     """Load the data and set up (importing torch): a bad input exits 2, Ctrl-C returns None."""
     try:
-        with _interrupts_raise():
+        with _interrupts_raise() as received:
             from .core.errors import TrainerError
 
             try:
-                return make()
+                built = make()
             except TrainerError as error:
                 fail(str(error))
+            if received:  # the interrupt's exception was swallowed on the way (inside an import)
+                raise KeyboardInterrupt
+            return built
     except KeyboardInterrupt:
+        for sig in STOP_SIGNALS:  # interrupted once is enough: nothing more may kill the exit
+            signal.signal(sig, signal.SIG_IGN)
         print("tui-trainer: interrupted before training started", file=sys.stderr)
         return None
 
@@ -121,11 +126,21 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @contextmanager
-def _interrupts_raise() -> Iterator[None]:
-    """Before the run: SIGTERM, and SIGHUP (the SSH connection dropped), interrupt like Ctrl-C."""
-    previous = {sig: signal.signal(sig, signal.default_int_handler) for sig in STOP_SIGNALS if sig != signal.SIGINT}
+def _interrupts_raise() -> Iterator[list[int]]:
+    """Before the run: Ctrl-C, SIGTERM and SIGHUP (the SSH connection dropped) interrupt the setup.
+    The first raises KeyboardInterrupt and is also remembered in the list this yields: on a busy
+    machine a Ctrl-C landing inside `import torch` was sometimes lost, and the run then started
+    anyway. Later ones are only remembered."""
+    received: list[int] = []
+
+    def interrupt(signum: int, frame: object) -> None:
+        received.append(signum)
+        if len(received) == 1:
+            raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in STOP_SIGNALS}
     try:
-        yield
+        yield received
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
