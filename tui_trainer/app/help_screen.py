@@ -19,7 +19,7 @@ from textual.widgets import Static
 APP_KEYS = [
     ("ctrl+p", "Command palette: every action by name, with its key"),
     ("ctrl+q", "Quit, even while a text field has the keys"),
-    ("tab / shift+tab", "Move between the fields and buttons"),
+    ("tab", "Next field or button (shift+tab: the one before)"),
 ]
 
 
