@@ -71,6 +71,7 @@ def test_finished_momentum_run_in_sixteen_colours(snap_compare):
 def test_a_bad_value_is_marked_in_place(snap_compare):
     async def run_before(pilot) -> None:
         await ready(pilot)
+        await pilot.press("f")  # at 80 columns the form is behind f
         pilot.app.query_one("#field-optimizer--lr").value = "-1"
         pilot.app.query_one("#field-optimizer--epochs").value = "ten"
         await wait_for(pilot, lambda: pilot.app.query_one("#field-optimizer--epochs-row").has_class("-invalid"), what="both marked")
@@ -137,6 +138,40 @@ def ledger_after_two_steps(lang: str, experiments=()):
 def test_the_ledger_of_a_step(snap_compare, lang):
     app, run_before = ledger_after_two_steps(lang)
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+def test_the_learn_view_at_80x24(snap_compare):
+    app, run_before = ledger_after_two_steps("en")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_the_form_at_80x24_takes_the_screen(snap_compare):
+    async def run_before(pilot) -> None:
+        await ready(pilot)
+        await pilot.press("f")
+        await wait_for(pilot, lambda: pilot.app.query_one("#button-reset").region.width > 0, what="the form")
+
+    assert snap_compare(TrainerApp(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_the_keys_at_80x24(snap_compare):
+    async def run_before(pilot) -> None:
+        await ready(pilot)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: pilot.app.screen.query("#help-keys"), what="the help screen")
+
+    assert snap_compare(TrainerApp(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_the_race_before_it_starts(snap_compare):
+    async def run_before(pilot) -> None:
+        await ready(pilot)
+        await pilot.press("v")
+        await wait_for(pilot, lambda: pilot.app.query_one("#race-table").row_count == 7, what="the entries listed")
+        pin_machine_details(pilot.app)
+        await pilot.pause()
+
+    assert snap_compare(TrainerApp(), terminal_size=(120, 40), run_before=run_before)
 
 
 def test_the_ledger_with_gradients_never_zeroed(snap_compare):

@@ -162,3 +162,23 @@ def test_a_race_in_a_real_terminal():
         assert terminal.wait_for(r"TUI-EXIT=(\d+)").group(1) == "0"
     finally:
         terminal.close()
+
+
+def test_80x24_over_ssh_shows_the_keys_the_views_and_the_form_behind_f():
+    """The size an SSH session often has: the footer keeps `?`, the header fits, `f` shows the
+    whole form with every button whole, `?` lists the keys and escape closes them."""
+    command = f"{sys.executable} -m tui_trainer --samples 400; echo TUI-EXIT=$?; sleep 60"
+    terminal = Terminal(command, width=80, height=24)
+    try:
+        terminal.wait_for(r"cpu │ IDLE")
+        terminal.wait_for(r"\? Keys s Start .* f Form .* q Quit")
+        terminal.keys("f")
+        terminal.wait_for(r"Start\s+Pause\s+Step\s+Reset")
+        terminal.keys("f", "?")
+        terminal.wait_for(r"x\s+bgd with an lr 5% past its stability limit")
+        terminal.keys("Escape")
+        terminal.wait_until(lambda screen: "This list of keys" not in screen, "the help closed")
+        terminal.keys("q")
+        assert terminal.wait_for(r"TUI-EXIT=(\d+)").group(1) == "0"
+    finally:
+        terminal.close()

@@ -15,9 +15,14 @@ COMMANDS = [
     ("Next theme", "Cycle through the themes (t)", "app.next_theme"),
     ("Toggle the loss landscape", "Level curves and the path walked (w)", "toggle_landscape"),
     ("Toggle the learning-rate curve", "The lr of every step on the chart (a)", "toggle_lr"),
-    ("Race or run", "Switch between the race view and the single run (v)", "next_view"),
+    ("Next view", "Cycle the views: Run → Race → Learn (v)", "next_view"),
+    ("Show or hide the settings form", "On a narrow screen the form takes the whole screen (f)", "toggle_form"),
     ("Double the learning rate", "Live, while a run goes (+)", "scale_lr(2)"),
     ("Halve the learning rate", "Live, while a run goes (-)", "scale_lr(0.5)"),
+    ("Best learning rate", "The best constant lr for bgd or momentum, from the data's curvature (o)", "apply_optimal"),
+    ("Learning rate past the limit", "bgd 5% past its stability limit, enough epochs to diverge (x)", "above_limit"),
+    ("Keys", "Every key, one line each (?)", "help"),
+    ("Save a screenshot", "An SVG picture of the screen, saved in the current folder", "save_screenshot"),
 ]
 
 

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from functools import wraps
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
+from textual.command import Provider
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, LoadingIndicator, TabbedContent, TabPane
+from textual.widgets import Button, Footer, Input, LoadingIndicator, TabbedContent, TabPane
 
 from ..core.events import RunState
 from ..names import LARGEST
@@ -28,6 +31,7 @@ from .widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from ..core.config import RunConfig
+    from .app import TrainerApp
 
 REFRESH_SECONDS = 1 / 15  # the screen shows new numbers at most this often
 CHART_SECONDS = 1 / 20  # the chart, the costliest widget, is redrawn at most this often
@@ -49,25 +53,36 @@ def needs_panels(action: Callable) -> Callable:
     return run_when_ready
 
 
+LR = Binding.Group("lr ×2 ÷2", compact=True)  # + and - share one footer entry
+# shown in the footer only where the screen is wide enough (the keys work at any width)
+WIDE_ONLY = {"l", "m", "w", "a", "o", "x"}
+NARROW_WIDTH = 110  # below this the form is behind `f` and the footer lists the main keys
+
+
 class MainScreen(Screen):
-    COMMANDS = {TrainerCommands}
-    BINDINGS = [
-        Binding("s", "start", "Start"),
-        Binding("space", "toggle_pause", "Pause"),
-        Binding("n", "step", "Step"),
-        Binding("r", "reset", "Reset"),
-        Binding("l", "toggle_log", "Log"),
-        Binding("m", "toggle_smoothing", "Smooth"),
-        Binding("w", "toggle_landscape", "Map"),
-        Binding("v", "next_view", "Views"),
-        Binding("o", "apply_optimal", "best lr", show=False),
-        Binding("x", "above_limit", "lr past the limit", show=False),
-        Binding("a", "toggle_lr", "lr curve", show=False),
-        Binding("t", "app.next_theme", "Theme"),
-        Binding("plus,equals_sign", "scale_lr(2)", "lr×2", show=False),
-        Binding("minus", "scale_lr(0.5)", "lr÷2", show=False),
-        Binding("escape", "leave_field", "Leave field", show=False),
-        Binding("q", "app.quit", "Quit"),
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {TrainerCommands}
+    # The footer, the `?` help screen and the command palette all come from these: the description
+    # is the footer's word, the tooltip the help screen's line.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Keys", key_display="?", tooltip="This list of keys"),
+        Binding("s", "start", "Start", tooltip="Start a run (in the Race view, a race) with the form's settings"),
+        Binding("space", "toggle_pause", "Pause", tooltip="Pause the run, or resume it"),
+        Binding("n", "step", "Step", tooltip="Take one step, then pause (starts a paused run if none is going)"),
+        Binding("r", "reset", "Reset", tooltip="Stop the run and clear the chart"),
+        Binding("v", "next_view", "Views", tooltip="Next view: Run → Race → Learn"),
+        Binding("f", "toggle_form", "Form", tooltip="Show or hide the settings form (on a narrow screen: all of it)"),
+        Binding("l", "toggle_log", "Log", tooltip="Loss axis linear or logarithmic"),
+        Binding("m", "toggle_smoothing", "Smooth", tooltip="Smooth the training loss curve"),
+        Binding("w", "toggle_landscape", "Map", tooltip="The loss landscape: level curves and the path walked"),
+        Binding("a", "toggle_lr", "lr", tooltip="The learning rate of every step on the chart"),
+        Binding("plus,equals_sign", "scale_lr(2)", "lr×2", key_display="+", group=LR, tooltip="Double the learning rate, live"),
+        Binding("minus", "scale_lr(0.5)", "lr÷2", key_display="-", group=LR, tooltip="Halve the learning rate, live"),
+        Binding("o", "apply_optimal", "best", tooltip="Best constant lr for bgd or momentum, from the data's curvature"),
+        Binding("x", "above_limit", "diverge", tooltip="bgd with an lr 5% past its stability limit: watch it diverge"),
+        Binding("t", "app.next_theme", "Theme", show=False, tooltip="Next colour theme"),  # 120 columns have no room
+        # while a field has the keys the footer shows only this: it says how out, and how to quit
+        Binding("escape", "leave_field", "Leave the field (^q quits)", tooltip="Leave a text field, so the keys above work again"),
+        Binding("q", "app.quit", "Quit", tooltip="Quit the app"),
     ]
 
     def __init__(self, controller: RunController, config: RunConfig | None = None, lang: str = "en") -> None:
@@ -82,6 +97,7 @@ class MainScreen(Screen):
         self.panels_ready = False
         self._waiting_actions: list[Callable[[], None]] = []
         self._dirty = self._chart_dirty = False
+        self._footer_fitted = False
 
     # --- layout ---
 
@@ -96,6 +112,49 @@ class MainScreen(Screen):
     def on_mount(self) -> None:
         self.status_bar = self.query_one(StatusBar)
         self._refresh_views(force=True)
+
+    def on_resize(self) -> None:
+        """Under NARROW_WIDTH columns (80x24 over SSH) the form hides behind `f` and the footer
+        lists the keys that matter most; `?` lists them all at any width."""
+        narrow = self.size.width < NARROW_WIDTH
+        if narrow == self.has_class("-narrow") and self._footer_fitted:
+            return
+        self._footer_fitted = True
+        self.set_class(narrow, "-narrow")
+        for key in WIDE_ONLY:
+            self._bindings.key_to_bindings[key] = [replace(b, show=not narrow) for b in self._bindings.key_to_bindings[key]]
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Escape is in the footer only while something has the focus; + and - not while a text
+        field takes them as characters (the footer hides the letter keys then for the same reason)."""
+        if action == "leave_field":
+            return self.focused is not None
+        if action == "scale_lr":
+            return not isinstance(self.focused, Input)
+        return True
+
+    def action_toggle_form(self) -> None:
+        self.toggle_class("-form-toggled")
+
+    def action_save_screenshot(self) -> None:
+        """An SVG of the screen in the current folder. (Textual's own "Screenshot" command saves to
+        ~/Downloads, which a server or an SSH session often lacks, and then only says it failed.)"""
+
+        def save() -> None:
+            try:
+                path = self.app.save_screenshot(path=str(Path.cwd()))
+            except OSError as error:
+                self.notify(f"Could not save the screenshot: {error}", title="Screenshot", severity="error")
+            else:
+                self.notify(f"Saved {path}", title="Screenshot")
+
+        self.call_after_refresh(save)  # after the palette has closed, so the picture shows the screen
+
+    def action_help(self) -> None:
+        from .help_screen import HelpScreen, help_lines
+
+        self.app.push_screen(HelpScreen(help_lines(self.app, self.BINDINGS)))
 
     async def mount_panels(self) -> None:
         """The costly widgets (plotext, numpy, the settings models), right after the first frame."""
@@ -203,14 +262,15 @@ class MainScreen(Screen):
 
     def _apply_chart_theme(self, *_: object) -> None:
         from .themes import ChartColors
+        from .widgets.landscape import Landscape
 
-        loaded = self.app.theme_charts.get(self.app.theme)
+        loaded = cast("TrainerApp", self.app).theme_charts.get(self.app.theme)
         theme = self.app.current_theme
         colors = {name: getattr(theme, name) for name in ("primary", "warning", "success", "accent") if getattr(theme, name)}
         chart = loaded.chart if loaded else ChartColors()
         colors["panel"], colors["secondary"] = theme.panel or "grey", theme.secondary or colors.get("accent", "white")
         self.chart.use_theme(chart, colors, theme.ansi)
-        for plot in (self.landscape.plot, self.race_panel.plot, self.race_panel.query_one("#race-landscape").plot):
+        for plot in (self.landscape.plot, self.race_panel.plot, self.race_panel.query_one("#race-landscape", Landscape).plot):
             plot.use_theme(chart, colors, theme.ansi)
 
     # --- run actions ---
@@ -224,6 +284,8 @@ class MainScreen(Screen):
         """Start a run (or, in the Race tab, a race) with the form's settings."""
         config = self.form.validate()
         if config is None:
+            if self.has_class("-narrow") and not self.has_class("-form-toggled"):
+                self.add_class("-form-toggled")  # the form is hidden on a narrow screen: show what to fix
             self.notify(f"Fix the marked setting first — {self.form.first_problem()}", title="Cannot start", severity="error")
             return False
         if self.in_race_tab:  # a race trains by the book: no experiments
@@ -408,7 +470,8 @@ class MainScreen(Screen):
     def _above_limit_pressed(self) -> None:
         self.action_above_limit()
 
-    def on_learn_panel_experiment_toggled(self, message) -> None:  # LearnPanel.ExperimentToggled, by name: the panel loads after the first frame
+    # LearnPanel.ExperimentToggled, by name: the panel loads after the first frame
+    def on_learn_panel_experiment_toggled(self, message) -> None:
         if message.name == "no_bias_correction" and message.enabled:
             # an experiment on Adam's hand-written rule
             self.form.set_values({"optimizer.algorithm": "adam", "optimizer.implementation": "scratch"})

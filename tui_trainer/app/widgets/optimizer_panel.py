@@ -16,6 +16,7 @@ def choice_row(label: str, choices: list[str], value: str, select_id: str) -> Ho
         Label(label, classes="label"),
         Select([(choice, choice) for choice in choices], value=value, allow_blank=False, compact=True, id=select_id),
         classes="choice",
+        id=f"{select_id}-row",
     )
 
 
@@ -48,7 +49,7 @@ class OptimizerPanel(VerticalScroll):
 
     def show_engine(self, engine: str) -> None:
         """torch.optim or scratch is a choice of the autograd engine only."""
-        self.query_one("#select-implementation").parent.display = engine == "autograd"
+        self.query_one("#select-implementation-row").display = engine == "autograd"
 
     def show_summary(self, algorithm: str) -> None:
         self.query_one("#algorithm-summary", Static).update(PRESETS[Algorithm(algorithm)].summary)

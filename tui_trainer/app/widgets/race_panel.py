@@ -7,6 +7,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.coordinate import Coordinate
 from textual.markup import escape
 from textual.widgets import DataTable, Input, Label, Static
 
@@ -19,8 +20,10 @@ from .loss_chart import ThemedPlot, plot_color
 from .text import show_text
 
 DEFAULT_ENTRIES = "bgd,sgd,mbgd,momentum,adagrad,rmsprop,adam"
-READY = ("Press s to race these entries on the form's data, seed, initialisation, device and engine; "
-         "each entry takes its algorithm's own lr, batch size and epochs unless it sets them (adam:epochs=5).")
+READY = (
+    "Press s to race these entries on the form's data, seed, initialisation, device and engine; "
+    "each entry takes its algorithm's own lr, batch size and epochs unless it sets them (adam:epochs=5)."
+)
 
 
 class RacePlot(ThemedPlot):
@@ -62,11 +65,18 @@ class RacePanel(Vertical):
         super().__init__(**kwargs)
         self.race = race
         self.spec_problem: str | None = None
+        self.entry_names: list[str] = []  # the entries typed, shown in the table before a race
+        self._listed: list[str] = []
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="spec"):
             yield Label("entries")
-            yield Input(DEFAULT_ENTRIES, id="race-entries", compact=True, tooltip="algorithm:setting=value,... as `tui-trainer race --entries` takes them")
+            yield Input(
+                DEFAULT_ENTRIES,
+                id="race-entries",
+                compact=True,
+                tooltip="algorithm:setting=value,... as `tui-trainer race --entries` takes them",
+            )
         yield Static("", id="race-problem")
         yield Static(READY, id="race-legend")
         with Horizontal(id="race-views"):
@@ -88,18 +98,21 @@ class RacePanel(Vertical):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for label, width in (("", 1), ("entry", 18), ("state", 8), ("steps", 7), ("loss", 8), ("to 1% of optimal", 20)):
+        # the widths add up to what an 80-column terminal leaves the race (cell padding included)
+        for label, width in (("", 1), ("entry", 14), ("state", 8), ("steps", 7), ("loss", 8), ("to 1% of optimal", 17)):
             table.add_column(label, width=width)
+        self._spec_changed()
 
     @on(Input.Changed, "#race-entries")
     def _spec_changed(self) -> None:
         try:
-            parse_entries(self.spec)
+            self.entry_names = [entry.name for entry in parse_entries(self.spec)]
             self.spec_problem = None
         except ConfigError as error:
             self.spec_problem = str(error)
         self.query_one("#race-problem", Static).update(self.spec_problem or "")
         self.set_class(self.spec_problem is not None, "-invalid")
+        self.update_view()
 
     @on(Input.Submitted, "#race-entries")
     def _submitted(self) -> None:
@@ -121,8 +134,13 @@ class RacePanel(Vertical):
                 legend += f"  [{plot.color_text('optimum', 'success')}]──[/] optimum {race.optimal_loss:.5g}"
             show_text(self.query_one("#race-legend", Static), legend)
         table = self.query_one(DataTable)
-        rows = []
-        for index, (name, run, reach) in enumerate(zip(race.names, race.runs, race.reach)):
+        rows: list[list] = []
+        if not race.names:  # before a race: the entries it will run, so the table is not empty
+            rows = [
+                [Text("●", style=plot.series_text(i)), Text(name), "ready", "—", "—", "—"]
+                for i, name in enumerate(self.entry_names)
+            ]
+        for index, (name, run, reach) in enumerate(zip(race.names, race.runs, race.reach, strict=True)):
             loss = run.whole.latest
             rows.append([
                 Text("●", style=plot.series_text(index)),
@@ -132,14 +150,16 @@ class RacePanel(Vertical):
                 "—" if loss is None else f"{loss:.5g}",
                 reach.describe(),
             ])
-        if table.row_count != len(rows):
+        shown = [str(row[1]) for row in rows]  # which entries the table lists, by name
+        if table.row_count != len(rows) or shown != self._listed:
+            self._listed = shown
             table.clear()
             for index, row in enumerate(rows):
                 table.add_row(*row, key=str(index))
         else:
             for index, row in enumerate(rows):
                 for column, cell in enumerate(row):
-                    table.update_cell_at((index, column), cell)
+                    table.update_cell_at(Coordinate(index, column), cell)
 
     def replot(self) -> None:
         self.plot.replot()

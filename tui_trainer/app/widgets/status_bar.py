@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from textual import events
 from textual.markup import escape
 from textual.widgets import Static
 
 from ...core.events import RunState
 from ..run_view import RunView
 from .text import show_text
+
+if TYPE_CHECKING:
+    from ..race_view import RaceView
 
 STATE_STYLES = {
     RunState.IDLE: "$text-muted",
@@ -28,31 +34,42 @@ class StatusBar(Static):
     def __init__(self, view: RunView, **kwargs) -> None:
         super().__init__(**kwargs)
         self.view = view
-        self.race = None  # a RaceView while the race is on screen
+        self.race: RaceView | None = None  # while the race is on screen
         self.device = "starting…"
+
+    @property
+    def narrow(self) -> bool:
+        """Under 100 columns the line drops the app's name and says less per field, to fit 80."""
+        return 0 < self.size.width < 98
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.update_view()
 
     def update_view(self) -> None:
         if self.race is not None:
-            self._show_race()
+            self._show_race(self.race)
             return
         view = self.view
         started = view.started
         device = started.device if started is not None else self.device  # the run's own, once it runs
-        parts = ["[b]tui-trainer[/b]", escape(device), f"[b {STATE_STYLES[view.state]}]{view.state.value}[/]"]
+        narrow = self.narrow
+        parts = [] if narrow else ["[b]tui-trainer[/b]"]
+        parts += [escape(device), f"[b {STATE_STYLES[view.state]}]{view.state.value}[/]"]
         if started is not None:
             parts.append(f"step {view.step:,}/{started.total_steps:,}")
-            parts.append(f"epoch {view.epoch}/{started.epochs}")
+            parts.append(f"{'ep' if narrow else 'epoch'} {view.epoch}/{started.epochs}")
             # a rate only means something while running (or over the whole finished run)
             rate = view.steps_per_s if view.state is RunState.RUNNING or view.summary is not None else None
-            parts.append("— steps/s" if rate is None else f"{rate:,.0f} steps/s")
+            unit = "/s" if narrow else " steps/s"
+            parts.append(f"—{unit}" if rate is None else f"{rate:,.0f}{unit}")
             parts.append(f"{view.elapsed:.1f} s")
         if view.state in (RunState.DIVERGED, RunState.ERROR) and view.message:
             parts.append(escape(view.message))
         show_text(self, " │ ".join(parts))
 
-    def _show_race(self) -> None:
-        race = self.race
-        parts = ["[b]tui-trainer[/b]", escape(self.device), f"[b {STATE_STYLES[race.state]}]RACE {race.state.value}[/]"]
+    def _show_race(self, race: RaceView) -> None:
+        parts = [] if self.narrow else ["[b]tui-trainer[/b]"]
+        parts += [escape(self.device), f"[b {STATE_STYLES[race.state]}]RACE {race.state.value}[/]"]
         if race.names:
             ended = sum(run.state in (RunState.DONE, RunState.DIVERGED, RunState.STOPPED) for run in race.runs)
             reached = sum(reach.step is not None for reach in race.reach)
