@@ -58,13 +58,14 @@ async def test_o_sets_up_a_run_that_reaches_the_optimum(tmp_path, algorithm):
     a, b = rng.uniform(0, 1, 200), rng.uniform(0, 30, 200)
     y = 2 * a + 0.3 * b + 1 + rng.normal(0, 0.1, 200)
     csv = tmp_path / "stretched.csv"
-    csv.write_text("a,b,y\n" + "".join(f"{p:.6f},{q:.6f},{r:.6f}\n" for p, q, r in zip(a, b, y)))
+    csv.write_text("a,b,y\n" + "".join(f"{p:.6f},{q:.6f},{r:.6f}\n" for p, q, r in zip(a, b, y, strict=True)))
     app = TrainerApp(RunConfig.model_validate({"optimizer": {"algorithm": algorithm}, "data": {"source": str(csv), "standardize": False}}))
     async with app.run_test(size=(120, 40)) as pilot:
         await panels(pilot)
         await wait_for(pilot, lambda: app.screen.stability is not None, what="the data's curvature")
         await pilot.press("o")
-        await wait_for(pilot, lambda: app.screen.form.config is not None and app.screen.form.config.optimizer.epochs > 20, what="the best settings")
+        form = app.screen.form
+        await wait_for(pilot, lambda: form.config is not None and form.config.optimizer.epochs > 20, what="the best settings")
         epochs = app.screen.form.config.optimizer.epochs
         assert epochs > 20
         await pilot.press("s")

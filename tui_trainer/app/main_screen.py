@@ -8,8 +8,9 @@ from the views at most ~15 times a second, however fast training goes.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import wraps
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -365,7 +366,8 @@ class MainScreen(Screen):
                         f"{epochs} steps (Goh, Distill 2017)")
         elif rule == "plain":
             epochs = epochs_to_converge(found.condition_number, momentum=False)
-            self.form.set_values({"optimizer.lr": f"{found.best_gd_lr:.4g}", "optimizer.batch_size": "full", "optimizer.epochs": str(epochs)})
+            self.form.set_values({"optimizer.lr": f"{found.best_gd_lr:.4g}", "optimizer.batch_size": "full",
+                                  "optimizer.epochs": str(epochs)})
             self.notify(f"plain gradient descent's best: lr 2/(λmax+λmin) = {found.best_gd_lr:.4g}, full batch, {epochs} steps")
         else:
             self.notify("The best values are known for plain gradient descent and momentum: choose bgd or momentum.", severity="warning")
@@ -381,7 +383,8 @@ class MainScreen(Screen):
             return
         lr = found.max_stable_lr * 1.05
         # the error grows ×1.1 a step: enough epochs for it to overflow, not just to grow
-        self.form.set_values({"optimizer.algorithm": "bgd", "optimizer.lr": f"{lr:.4g}", "optimizer.batch_size": "full", "optimizer.epochs": "2000"})
+        self.form.set_values({"optimizer.algorithm": "bgd", "optimizer.lr": f"{lr:.4g}", "optimizer.batch_size": "full",
+                              "optimizer.epochs": "2000"})
         self.notify(f"lr {lr:.4g} is 5% past the limit 2/λmax = {found.max_stable_lr:.4g}: start (s) and watch", severity="warning")
 
     @needs_panels

@@ -16,8 +16,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-from ..core.files import readable_file
 from ..core.errors import DataError
+from ..core.files import readable_file
 from ..core.validation import explain
 
 THEME_MAX_BYTES = 1 << 20  # a theme is a few hundred bytes; anything past a megabyte is not one
@@ -33,7 +33,9 @@ def _color(value: str) -> str:
 
 ColorText = Annotated[str, AfterValidator(_color)]
 
-_TEXT_STYLE_WORDS = {"none", "not", "bold", "b", "dim", "italic", "i", "underline", "u", "uu", "overline", "o", "strike", "reverse", "blink"}
+_TEXT_STYLE_WORDS = {
+    "none", "not", "bold", "b", "dim", "italic", "i", "underline", "u", "uu", "overline", "o", "strike", "reverse", "blink",
+}
 
 
 def _variables(values: dict[str, str]) -> dict[str, str]:
@@ -83,7 +85,9 @@ class ThemeFile(BaseModel):
     panel: ColorText | None = None
     boost: ColorText | None = None
     chart: ChartColors = Field(default_factory=ChartColors)
-    variables: Annotated[dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")], str], AfterValidator(_variables)] = Field(default_factory=dict, description="Extra Textual design variables, e.g. `input-cursor-background`.")
+    variables: Annotated[dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")], str], AfterValidator(_variables)] = Field(
+        default_factory=dict, description="Extra Textual design variables, e.g. `input-cursor-background`."
+    )
 
     def to_theme(self) -> Theme:
         colours = self.model_dump(exclude={"name", "dark", "ansi", "chart", "variables"}, exclude_none=True)

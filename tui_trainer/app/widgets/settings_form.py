@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -76,7 +77,7 @@ class SettingsForm(Vertical):
         return {row.field.path: row for row in self.query(SettingField)}
 
     def values(self) -> dict:
-        values = {path: row.value for path, row in self.fields().items()}
+        values: dict[str, Any] = {path: row.value for path, row in self.fields().items()}
         values["optimizer.algorithm"] = self.query_one("#select-algorithm", Select).value
         values["optimizer.implementation"] = self.query_one("#select-implementation", Select).value
         values["engine"] = self.query_one("#select-engine", Select).value
