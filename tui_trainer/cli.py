@@ -191,7 +191,15 @@ def _main(argv: list[str]) -> int:
 def _open_app(config: RunConfig | None, lang: str = "en") -> int:
     from .app.app import TrainerApp
 
-    TrainerApp(config, lang=lang).run()
+    app = TrainerApp(config, lang=lang)
+    try:
+        app.run()
+    except Exception as error:  # Textual has restored the terminal: one line, never exit 0
+        print(f"tui-trainer: the app stopped: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1  # what Python gives an uncaught exception
+    if app.return_code:  # an exception inside the app ends it with a code (Textual printed the trace)
+        print(f"tui-trainer: the app stopped with an error (exit {app.return_code})", file=sys.stderr)
+        return app.return_code if app.return_code > 0 else 1
     return EXIT_OK
 
 

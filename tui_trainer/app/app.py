@@ -53,15 +53,26 @@ class TrainerApp(App):
     async def _after_first_frame(self) -> None:
         """The trainer process (torch loads there meanwhile), the themes and the costly panels."""
         self.controller.connect()
-        self._load_themes()
-        await self.main.mount_panels()
+        worker = self._read_themes()
+        await worker.wait()  # the files are read on a thread: the keys (q) work meanwhile
+        if worker.state is WorkerState.SUCCESS and worker.result is not None:
+            self._register_themes(*worker.result)
+        elif worker.state is WorkerState.ERROR:
+            self.notify(f"themes: {worker.error}", title="Theme skipped", severity="warning", timeout=10)
+        if self.is_running:
+            await self.main.mount_panels()
 
-    def _load_themes(self) -> None:
-        """Register the theme files (validated with pydantic) and switch to the default one."""
+    @work(thread=True, exclusive=True, group="themes", exit_on_error=False, name="theme files")
+    def _read_themes(self) -> tuple[list[LoadedTheme], list[str]]:
+        """Read and validate the theme files (pydantic), off the UI thread: a file system may be slow."""
         from .themes import bundled_theme_dir, load_themes, user_theme_dir
 
         folders = self.theme_folders if self.theme_folders is not None else [bundled_theme_dir(), user_theme_dir()]
-        self.loaded_themes, problems = load_themes(folders)
+        return load_themes(folders)
+
+    def _register_themes(self, loaded_themes: list[LoadedTheme], problems: list[str]) -> None:
+        """Register the themes read and switch to the default one; say which files were skipped."""
+        self.loaded_themes = loaded_themes
         for loaded in self.loaded_themes:
             self.register_theme(loaded.theme)
             self.theme_charts[loaded.theme.name] = loaded

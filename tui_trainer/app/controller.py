@@ -160,9 +160,10 @@ class RunController:
         """Start a run with the Learn view's experiments, or (given `race_spec`) a race of its
         entries, on the form's `config`; refused, with the reason told, when they don't fit."""
         if race_spec is None:
-            config = self._with_experiments(config, experiments or {})
-            if config is None:
+            with_experiments = self._with_experiments(config, experiments or {})
+            if with_experiments is None:
                 return False
+            config = with_experiments
         else:
             problem = spec_problem or entries_problem(config, race_spec)
             if problem:
@@ -241,7 +242,7 @@ class RunController:
         """Send to the trainer process, starting a new one if the last has died."""
         engine = self.engine
         fresh = engine is None or (engine.process.pid is not None and not engine.alive)
-        if fresh:
+        if engine is None or fresh:
             engine = self.engine = self._new_engine()
         try:
             if fresh and not isinstance(command, p.Ledger):  # a new engine starts without it

@@ -38,6 +38,24 @@ CHART_SECONDS = 1 / 20  # the chart, the costliest widget, is redrawn at most th
 VIEWS = ["tab-run", "tab-race", "tab-learn"]
 
 
+OPTIMAL_SHRINK = 1e-6  # `o` gives the steps for the error to shrink this much at the optimal rate
+OPTIMAL_MAX_EPOCHS = 1_000_000
+
+
+def epochs_to_converge(condition_number: float | None, momentum: bool) -> int:
+    """Full-batch steps for the error to shrink by OPTIMAL_SHRINK at the best constant settings:
+    rate (κ-1)/(κ+1) for gradient descent, (√κ-1)/(√κ+1) for momentum (Goh, Distill 2017).
+    Momentum's rate has a factor k in front at its optimum (a double root): 50% more covers it."""
+    if condition_number is None or not math.isfinite(condition_number):
+        return OPTIMAL_MAX_EPOCHS  # λmin is 0: no rate reaches the optimum's every direction
+    root = math.sqrt(condition_number) if momentum else condition_number
+    rate = (root - 1) / (root + 1)
+    if rate <= 0:
+        return 10
+    steps = math.log(OPTIMAL_SHRINK) / math.log(rate) * (1.5 if momentum else 1.0)
+    return int(min(OPTIMAL_MAX_EPOCHS, max(10, math.ceil(steps) + 10)))
+
+
 def needs_panels(action: Callable) -> Callable:
     """An action that works on the panels; pressed before they exist, it runs once they do.
     It acts on the view open now, even if the tab's own message is still queued."""
@@ -403,11 +421,16 @@ class MainScreen(Screen):
             return
         rule = config.optimizer.rule.name
         if rule == "momentum" and found.momentum is not None:
-            self.form.set_values({"optimizer.lr": f"{found.momentum_lr:.4g}", "optimizer.momentum": f"{found.momentum:.4g}", "optimizer.batch_size": "full"})
-            self.notify(f"momentum's best on this bowl: lr {found.momentum_lr:.4g}, μ {found.momentum:.4g}, full batch (Goh, Distill 2017)")
+            epochs = epochs_to_converge(found.condition_number, momentum=True)
+            self.form.set_values({"optimizer.lr": f"{found.momentum_lr:.4g}", "optimizer.momentum": f"{found.momentum:.4g}",
+                                  "optimizer.batch_size": "full", "optimizer.epochs": str(epochs)})
+            self.notify(f"momentum's best on this bowl: lr {found.momentum_lr:.4g}, μ {found.momentum:.4g}, full batch, "
+                        f"{epochs} steps (Goh, Distill 2017)")
         elif rule == "plain":
-            self.form.set_values({"optimizer.lr": f"{found.best_gd_lr:.4g}", "optimizer.batch_size": "full"})
-            self.notify(f"plain gradient descent's best: lr 2/(λmax+λmin) = {found.best_gd_lr:.4g}, full batch")
+            epochs = epochs_to_converge(found.condition_number, momentum=False)
+            self.form.set_values({"optimizer.lr": f"{found.best_gd_lr:.4g}", "optimizer.batch_size": "full",
+                                  "optimizer.epochs": str(epochs)})
+            self.notify(f"plain gradient descent's best: lr 2/(λmax+λmin) = {found.best_gd_lr:.4g}, full batch, {epochs} steps")
         else:
             self.notify("The best values are known for plain gradient descent and momentum: choose bgd or momentum.", severity="warning")
 
@@ -422,23 +445,38 @@ class MainScreen(Screen):
             return
         lr = found.max_stable_lr * 1.05
         # the error grows ×1.1 a step: enough epochs for it to overflow, not just to grow
-        self.form.set_values({"optimizer.algorithm": "bgd", "optimizer.lr": f"{lr:.4g}", "optimizer.batch_size": "full", "optimizer.epochs": "2000"})
+        self.form.set_values({"optimizer.algorithm": "bgd", "optimizer.lr": f"{lr:.4g}", "optimizer.batch_size": "full",
+                              "optimizer.epochs": "2000"})
         self.notify(f"lr {lr:.4g} is 5% past the limit 2/λmax = {found.max_stable_lr:.4g}: start (s) and watch", severity="warning")
 
     @needs_panels
     def action_scale_lr(self, factor: float) -> None:
-        lr = self.view.lr if self.view.active and self.view.lr else None
+        """×2 or ÷2 on the pending learning rate: the form's, which every press updates at once, so
+        quick presses compound even before the trainer reports the last one."""
+        lr = self._pending_lr()
         if lr is None:
-            config = self.form.validate()
-            if config is None:
-                return
-            lr = config.optimizer.lr
+            self.notify("Fix the learning rate first", severity="warning")
+            return
         lr *= factor
         if not (math.isfinite(lr) and 0 < lr <= LARGEST):
             self.notify(f"the learning rate {lr:g} is out of range", severity="warning")
             return
         self.form.set_lr_text(lr)
-        self.controller.set_lr(lr)
+        if self.controller.view.active:
+            self.controller.set_lr(lr)  # it says "learning rate … from the next step"
+        else:
+            self.notify(f"learning rate {lr:g} for the next run", timeout=2)
+
+    def _pending_lr(self) -> float | None:
+        """The learning rate last asked for: the form's lr field (the trainer's report lags)."""
+        row = self.form.fields().get("optimizer.lr")
+        try:
+            lr = float(row.value) if row is not None else math.nan
+        except ValueError:
+            lr = math.nan
+        if math.isfinite(lr) and lr > 0:
+            return lr
+        return self.view.lr if self.view.active and self.view.lr else None
 
     @on(LearningRateSubmitted)
     def _lr_submitted(self, message: LearningRateSubmitted) -> None:

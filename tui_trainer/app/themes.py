@@ -16,7 +16,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
+from ..core.errors import DataError
+from ..core.files import readable_file
 from ..core.validation import explain
+
+THEME_MAX_BYTES = 1 << 20  # a theme is a few hundred bytes; anything past a megabyte is not one
 
 
 def _color(value: str) -> str:
@@ -29,7 +33,9 @@ def _color(value: str) -> str:
 
 ColorText = Annotated[str, AfterValidator(_color)]
 
-_TEXT_STYLE_WORDS = {"none", "not", "bold", "b", "dim", "italic", "i", "underline", "u", "uu", "overline", "o", "strike", "reverse", "blink"}
+_TEXT_STYLE_WORDS = {
+    "none", "not", "bold", "b", "dim", "italic", "i", "underline", "u", "uu", "overline", "o", "strike", "reverse", "blink",
+}
 
 
 def _variables(values: dict[str, str]) -> dict[str, str]:
@@ -79,7 +85,9 @@ class ThemeFile(BaseModel):
     panel: ColorText | None = None
     boost: ColorText | None = None
     chart: ChartColors = Field(default_factory=ChartColors)
-    variables: Annotated[dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")], str], AfterValidator(_variables)] = Field(default_factory=dict, description="Extra Textual design variables, e.g. `input-cursor-background`.")
+    variables: Annotated[dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")], str], AfterValidator(_variables)] = Field(
+        default_factory=dict, description="Extra Textual design variables, e.g. `input-cursor-background`."
+    )
 
     def to_theme(self) -> Theme:
         colours = self.model_dump(exclude={"name", "dark", "ansi", "chart", "variables"}, exclude_none=True)
@@ -117,14 +125,34 @@ def load_themes(folders: list[Path]) -> tuple[list[LoadedTheme], list[str]]:
         if not folder.is_dir():
             continue
         for path in sorted(folder.glob("*.toml")):
-            try:
-                theme_file = ThemeFile.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
-            except (OSError, UnicodeDecodeError) as error:
-                problems.append(f"theme {path.name}: cannot be read ({error})")
-            except tomllib.TOMLDecodeError as error:
-                problems.append(f"theme {path.name}: is not valid TOML ({error})")
-            except ValidationError as error:
-                problems.append(f"theme {path.name}: " + "; ".join(explain(error, model=ThemeFile)))
+            problem, theme = _load_theme(path)
+            if theme is None:
+                problems.append(f"theme {path.name}: {problem}")
             else:
-                loaded[theme_file.name] = LoadedTheme(theme_file.to_theme(), theme_file.chart)
+                loaded[theme.theme.name] = theme
     return list(loaded.values()), problems
+
+
+def _load_theme(path: Path) -> tuple[str, LoadedTheme | None]:
+    """One theme file, or what is wrong with it. Only a regular file of sane size is opened: a
+    FIFO would block, a link to /dev/zero never ends."""
+    try:
+        readable_file(str(path))
+        if path.stat().st_size > THEME_MAX_BYTES:
+            return f"is {path.stat().st_size} bytes, too big for a theme (at most {THEME_MAX_BYTES})", None
+        with open(path, "rb") as file:  # read at most the limit: the file may grow meanwhile
+            raw = file.read(THEME_MAX_BYTES + 1)
+        if len(raw) > THEME_MAX_BYTES:
+            return f"is bigger than {THEME_MAX_BYTES} bytes, too big for a theme", None
+        theme_file = ThemeFile.model_validate(tomllib.loads(raw.decode("utf-8")))
+    except DataError as error:  # not a regular file: the message names the file and its kind
+        return str(error).removeprefix(f"{path}: "), None
+    except (OSError, UnicodeDecodeError) as error:
+        return f"cannot be read ({error})", None
+    except tomllib.TOMLDecodeError as error:
+        return f"is not valid TOML ({error})", None
+    except RecursionError:
+        return "is not valid TOML (nested too deeply)", None
+    except ValidationError as error:
+        return "; ".join(explain(error, model=ThemeFile)), None
+    return "", LoadedTheme(theme_file.to_theme(), theme_file.chart)

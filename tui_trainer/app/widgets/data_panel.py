@@ -71,6 +71,7 @@ class DataPanel(VerticalScroll):
         from ...core.data import read_csv
         from ...core.errors import DataError
 
+        problem: str | None
         try:
             table = read_csv(Path(path), target, features)
         except DataError as error:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Static
 
 from ...core.rules import STATE_LABELS
@@ -68,7 +69,7 @@ class Inspector(Vertical):
         else:
             for row in rows:
                 for index, cell in enumerate(self._cells(row, state_names)):
-                    table.update_cell_at((table.get_row_index(row.name), index), cell)
+                    table.update_cell_at(Coordinate(table.get_row_index(row.name), index), cell)
         self._show_facts()
 
     @staticmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -52,6 +53,10 @@ class SettingsForm(Vertical):
         self.warnings: dict[str, str] = {}  # cautions by field path: they do not refuse the value
         self.algorithm = values["optimizer.algorithm"]
         self.schedule = values["optimizer.schedule"]
+        # The standardize switch follows the source's default (on for CSV, as on the command line)
+        # until the person sets it: then their choice stays whatever the source.
+        self.standardize_default = values["data.kind"] == CSV
+        self.standardize_chosen = bool(values["data.standardize"]) != self.standardize_default
 
     def compose(self) -> ComposeResult:
         with TabbedContent(id="settings-tabs"):
@@ -72,7 +77,7 @@ class SettingsForm(Vertical):
         return {row.field.path: row for row in self.query(SettingField)}
 
     def values(self) -> dict:
-        values = {path: row.value for path, row in self.fields().items()}
+        values: dict[str, Any] = {path: row.value for path, row in self.fields().items()}
         values["optimizer.algorithm"] = self.query_one("#select-algorithm", Select).value
         values["optimizer.implementation"] = self.query_one("#select-implementation", Select).value
         values["engine"] = self.query_one("#select-engine", Select).value
@@ -88,8 +93,11 @@ class SettingsForm(Vertical):
         csv_problem = self.query_one(DataPanel).csv_problem
         if self.config is not None and not self.config.data.is_synthetic and csv_problem:
             self.config, self.problems = None, {"data.source": csv_problem}
+        shown = dict(self.problems)
+        if "data.source" in shown and shown["data.source"] == csv_problem:
+            shown["data.source"] = ""  # marked, but said once: in the file's status line below it
         for path, row in self.fields().items():
-            row.show_problem(self.problems.get(path), self.warnings.get(path))
+            row.show_problem(shown.get(path), self.warnings.get(path))
         cross = [message for path, message in self.problems.items() if path not in self.fields()]
         self.query_one("#form-problem", Static).update("\n".join(cross))
         self.set_class(bool(cross), "-cross-problem")
@@ -120,6 +128,10 @@ class SettingsForm(Vertical):
     @on(Select.Changed, "#select-source")
     def _source_changed(self, event: Select.Changed) -> None:
         self.query_one(DataPanel).show_source(str(event.value))
+        self.standardize_default = event.value == CSV
+        switch = self.query_one("#switch-standardize", Switch)
+        if not self.standardize_chosen and switch.value != self.standardize_default:
+            switch.value = self.standardize_default  # its Changed matches the default: not a choice
         self._show_fields()
         self._check_csv()
         self.validate()
@@ -141,8 +153,13 @@ class SettingsForm(Vertical):
         self.validate()
 
     @on(Select.Changed, "#select-implementation, #select-init")
-    @on(Switch.Changed)
     def _choice_changed(self) -> None:
+        self.validate()
+
+    @on(Switch.Changed, "#switch-standardize")
+    def _standardize_changed(self, event: Switch.Changed) -> None:
+        if event.value != self.standardize_default:
+            self.standardize_chosen = True  # only a person sets it against the source's default
         self.validate()
 
     @on(Input.Changed)
