@@ -100,6 +100,7 @@ async def test_the_palette_lists_o_and_x_and_saves_a_screenshot(tmp_path, monkey
 
         wanted = {"Best learning rate", "Learning rate past the limit", "Save a screenshot", "Keys"}
         await wait_for(pilot, lambda: wanted <= titles(), timeout=10, what=f"the commands {wanted}")
+        assert "Screenshot" not in titles()  # Textual's own saves to ~/Downloads, absent over SSH
         await pilot.press(*"save a screenshot", "enter")
         await wait_for(pilot, lambda: list(tmp_path.glob("*.svg")), what="the screenshot file")
         assert "<svg" in next(tmp_path.glob("*.svg")).read_text()

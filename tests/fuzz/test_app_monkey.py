@@ -5,7 +5,7 @@ letters are typed as text), random resizes between 60x20 and 160x50 and random f
 the real trainer process behind the app. After each seed: no exception, the app still answers a
 known key, and no trainer process is left once it quits.
 
-Bounded for CI: 3 seeds × 150 keys. A long local run: TUI_TRAINER_MONKEY_KEYS=3000 (keys per seed)
+Bounded for CI: 2 seeds × 120 keys. A long local run: TUI_TRAINER_MONKEY_KEYS=3000 (keys per seed)
 and TUI_TRAINER_MONKEY_SEEDS=10.
 """
 
@@ -23,8 +23,8 @@ from tests.app.helpers import panels, wait_for
 from tui_trainer.app.app import TrainerApp
 from tui_trainer.core.config import RunConfig
 
-KEYS_PER_SEED = int(os.environ.get("TUI_TRAINER_MONKEY_KEYS", "150"))
-SEEDS = int(os.environ.get("TUI_TRAINER_MONKEY_SEEDS", "3"))
+KEYS_PER_SEED = int(os.environ.get("TUI_TRAINER_MONKEY_KEYS", "120"))
+SEEDS = int(os.environ.get("TUI_TRAINER_MONKEY_SEEDS", "2"))
 KEYS = ["s", "n", "space", "r", "v", "o", "x", "plus", "minus", "a", "w", "l", "m", "t", "question_mark", "escape", "tab", "shift+tab"]
 pressed: dict[int, int] = {}
 

@@ -8,11 +8,13 @@ belong to, and the main screen draws them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on, work
-from textual.app import App
+from textual.app import App, SystemCommand
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..engine.host import EngineDied, EngineHost, prepare
@@ -31,6 +33,14 @@ class TrainerApp(App):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere still find it
     TITLE = "tui-trainer"
     AUTO_FOCUS = None  # keys work from the first frame; click or Tab into a field to type
+
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's own commands, less its Screenshot: it saves to ~/Downloads, which a server or
+        an SSH session usually lacks (the palette's "Save a screenshot" saves here instead)."""
+        for command in super().get_system_commands(screen):
+            if command.title != "Screenshot":
+                yield command
 
     def __init__(self, config: RunConfig | None = None, theme_folders: list[Path] | None = None, lang: str = "en") -> None:
         super().__init__()
