@@ -176,9 +176,9 @@ def case_app_vs_headless(seconds: float, rounds: int) -> Result:
         async def drive() -> float:
             app = TrainerApp(config)
             async with app.run_test(headless=True, size=(120, 40)) as pilot:
-                while not app.panels_ready:
+                while not getattr(app.screen, "panels_ready", False):  # MainScreen, once its panels are up
                     await asyncio.sleep(0.02)
-                chart = app.query_one("#chart")
+                chart = app.screen.query_one("#chart")
                 original = chart.replot
 
                 def counting_replot() -> None:
@@ -187,11 +187,12 @@ def case_app_vs_headless(seconds: float, rounds: int) -> Result:
 
                 chart.replot = counting_replot
                 await pilot.press("s")
-                while app.view.state is not RunState.DONE:
-                    if app.view.state in (RunState.ERROR, RunState.DIVERGED):
-                        raise RuntimeError(app.view.message)
+                view = app.controller.view
+                while view.state is not RunState.DONE:
+                    if view.state in (RunState.ERROR, RunState.DIVERGED):
+                        raise RuntimeError(view.message)
                     await asyncio.sleep(0.05)
-                return app.view.summary.steps_per_s
+                return view.summary.steps_per_s
 
         rate = asyncio.run(drive())
         span = redraws[-1] - redraws[0] if len(redraws) > 1 else 0
