@@ -19,7 +19,15 @@ pytestmark = pytest.mark.timeout(60)
 
 @pytest.mark.parametrize(
     "low, high, integer",
-    [(0, 1231, True), (3e17, 4.2e35, False), (1e-8, 13.36, False), (0.01, 0.01, False), (-3, 7, False), (0, 1e7, True), (2.5e-6, 2.7e-6, False)],
+    [
+        (0, 1231, True),
+        (3e17, 4.2e35, False),
+        (1e-8, 13.36, False),
+        (0.01, 0.01, False),
+        (-3, 7, False),
+        (0, 1e7, True),
+        (2.5e-6, 2.7e-6, False),
+    ],
 )
 def test_ticks_are_round_short_and_inside_the_range(low, high, integer):
     ticks = nice_ticks(low, high, 5, integer)

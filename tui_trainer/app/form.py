@@ -58,7 +58,8 @@ OPTIMIZER_FIELDS = [
 ]
 SCHEDULE_FIELDS = {
     name: TextField(f"optimizer.{name}", label)
-    for name, label in zip(SCHEDULE_SETTINGS, ("every (epochs)", "gamma", "lr at the end", "warm-up epochs", "warm-up start"), strict=True)
+    # a label is at most 12 characters: the label column is 13 wide, and one more runs into the value
+    for name, label in zip(SCHEDULE_SETTINGS, ("epochs/decay", "gamma", "final lr", "warm epochs", "start share"), strict=True)
 }
 SYNTHETIC_FIELDS = [
     TextField("data.samples", "samples"),

@@ -114,7 +114,7 @@ class ThemedPlot(PlotextPlot):
             if axis == "x":
                 self.plt.xticks(ticks, labels(ticks))
             else:
-                self.plt.yticks(ticks, labels(ticks), yside=axis)
+                self.plt.yticks(ticks, labels(ticks), yside=axis)  # type: ignore[arg-type]  # plotext takes "left"/"right"
 
     def render(self):
         try:

@@ -8,6 +8,7 @@ that only wobbles in its last bits; the charts hand it these ticks and labels in
 
 from __future__ import annotations
 
+import itertools
 import math
 
 MAX_LABEL = 8  # no label is longer than this
@@ -40,7 +41,7 @@ def nice_ticks(low: float, high: float, count: int = 5, integer: bool = False) -
     low, high = limits(low, high)
     step = nice_step(high - low, count, integer)
     first = math.ceil(low / step - 1e-9)
-    ticks = []
+    ticks: list[float] = []
     k = first
     while k * step <= high * (1 + 1e-12) + 1e-300 and len(ticks) < 4 * count:
         ticks.append(k * step if not integer else float(round(k * step)))
@@ -81,6 +82,6 @@ def labels(ticks: list[float]) -> list[str]:
     """Labels for ticks that all share one spacing (log ticks: each labelled on its own)."""
     if len(ticks) < 2:
         return [tick_label(t, abs(t) / 100 or 1.0) for t in ticks]  # a lone tick: a flat series
-    steps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+    steps = [b - a for a, b in itertools.pairwise(ticks)]
     even = max(steps) - min(steps) <= 1e-6 * max(steps)
     return [tick_label(t, steps[0] if even else abs(t)) for t in ticks]
