@@ -195,3 +195,20 @@ async def test_the_learn_view_follows_the_form_while_idle_and_the_run_once_start
         await pilot.press("s")
         await wait_for(pilot, lambda: app.controller.view.active and app.controller.view.config is not None, what="the run")
         assert str(rule.render()).startswith("adam:")
+
+
+async def test_ten_features_fit_the_panel_at_120_columns():
+    app = TrainerApp(RunConfig.model_validate({"data": {"dims": 10}}))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_learn(pilot)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.controller.view.ledger is not None, what="the written-out step")
+        await drawn(pilot)
+        ledger = app.query_one("#ledger")
+        await wait_for(pilot, lambda: "ŷ − y" in ledger_text(app), what="the batch table")
+        text = ledger_text(app)
+        header = next(line for line in text.splitlines() if "ŷ − y" in line and "x1" in line)
+        assert header.rstrip().endswith("ŷ − y") and len(header) <= ledger.content_size.width  # the last column: on its line
+        gradients = [line.split()[0] for line in text.splitlines() if line.startswith(("  w[x", "  b "))]
+        assert gradients[:11] == [f"w[x{i}]" for i in range(1, 11)] + ["b"]
+        assert "… and 5 more parameters' updates" in text
