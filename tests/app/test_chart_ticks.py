@@ -41,9 +41,10 @@ def test_ticks_are_round_short_and_inside_the_range(low, high, integer):
 def test_labels_read_as_people_write_numbers():
     assert labels(nice_ticks(0, 4.2e35)) == ["0", "1e35", "2e35", "3e35", "4e35"]
     assert labels(log_ticks(1e-8, 13.36)) == ["1e-8", "1e-6", "1e-4", "0.01", "1"]
-    assert labels(nice_ticks(0.25, 0.9)) == ["0.4", "0.6", "0.8"]
+    assert labels(nice_ticks(0.25, 0.9)) == ["0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9"]
     assert tick_label(0.0100000000000000019, 0.001) == "0.010"
-    assert labels(nice_ticks(0, 1231, integer=True)) == ["0", "500", "1000"]
+    assert labels(nice_ticks(0, 1231, integer=True)) == ["0", "200", "400", "600", "800", "1000", "1200"]
+    assert labels([1.0]) == ["1"] and labels([4.2e35]) == ["4.2e35"]  # a lone tick: a flat series
 
 
 class ChartApp(App):

@@ -105,7 +105,7 @@ class ThemedPlot(PlotextPlot):
         """Short round tick labels on every axis that has data (plotext's own can run to 36 digits)."""
         rows, width = max(4, self.size.height), max(20, self.size.width)
         for axis, (low, high) in self.ranges.items():
-            count = max(2, min(6, width // 14)) if axis == "x" else max(2, min(5, rows // 4))
+            count = max(3, min(6, width // 14)) if axis == "x" else max(3, min(5, rows // 4))
             log = log_x if axis == "x" else log_y and axis == "left"
             if log and low > 0:
                 ticks = log_ticks(low, high, count)

@@ -32,7 +32,7 @@ def nice_step(span: float, count: int, integer: bool = False) -> float:
     if raw <= 0 or not math.isfinite(raw):
         return 1.0
     power = 10.0 ** math.floor(math.log10(raw))
-    step = next((m * power for m in (1, 2, 5, 10) if m * power >= raw * 0.999), 10 * power)
+    step = min((m * power for m in (1, 2, 5, 10)), key=lambda step: abs(math.log(step / raw)))  # the nearest
     return max(1.0, round(step)) if integer else step
 
 
@@ -81,7 +81,7 @@ def tick_label(value: float, step: float) -> str:
 def labels(ticks: list[float]) -> list[str]:
     """Labels for ticks that all share one spacing (log ticks: each labelled on its own)."""
     if len(ticks) < 2:
-        return [tick_label(t, abs(t) / 100 or 1.0) for t in ticks]  # a lone tick: a flat series
+        return [f"{t:.4g}".replace("e+", "e").replace("e0", "e").replace("e-0", "e-") for t in ticks]  # a lone tick
     steps = [b - a for a, b in itertools.pairwise(ticks)]
     even = max(steps) - min(steps) <= 1e-6 * max(steps)
     return [tick_label(t, steps[0] if even else abs(t)) for t in ticks]
