@@ -64,7 +64,11 @@ async def test_a_race_single_steps_every_entry_and_resets():
         await wait_for(pilot, lambda: app.screen.in_race_tab, what="the race tab")
         await pilot.pause()  # the entries are checked as typed: let that happen first
         await pilot.press("n")
-        await wait_for(pilot, lambda: len(app.controller.race_view.runs) == 2 and all(r.step == 1 for r in app.controller.race_view.runs), what="one step each")
+        await wait_for(
+            pilot,
+            lambda: len(app.controller.race_view.runs) == 2 and all(r.step == 1 for r in app.controller.race_view.runs),
+            what="one step each",
+        )
         assert app.controller.race_view.state is RunState.PAUSED
         await pilot.press("n")
         await wait_for(pilot, lambda: all(r.step == 2 for r in app.controller.race_view.runs), what="a second step each")
@@ -83,7 +87,8 @@ async def test_the_landscape_draws_the_path_and_follows_the_chosen_parameters():
         await pilot.press("s")
         await wait_for_state(pilot, app, RunState.DONE)
         await drawn(pilot)
-        assert len(app.controller.view.path) == 500 and app.controller.view.path.latest == [*app.controller.view.summary.weights, app.controller.view.summary.bias]
+        view = app.controller.view
+        assert len(view.path) == 500 and view.path.latest == [*view.summary.weights, view.summary.bias]
         assert landscape.plot.axes == (0, 2)
         x_axis = landscape.query_one(".x-axis", Select)
         x_axis.value = 1
@@ -108,3 +113,37 @@ async def test_the_lr_curve_and_a_schedule_from_the_form():
         assert app.controller.view.lrs.latest == pytest.approx(0.1 * 0.95**99)  # what the 100th step used
         assert app.controller.view.lr == pytest.approx(0.1 * 0.95**100)  # what a next step would use
         assert "lr (right)" in str(app.query_one("#legend").render())
+
+
+# --- issue 11.10: the landscape's level curves read in every theme, and its marks stay explained ---
+
+
+def test_the_level_curves_stand_out_from_the_background_in_every_theme():
+    from textual.color import Color
+    from textual.theme import BUILTIN_THEMES
+
+    from tui_trainer.app.themes import bundled_theme_dir, load_themes
+    from tui_trainer.app.widgets.landscape import level_color
+
+    themes = [loaded.theme for loaded in load_themes([bundled_theme_dir()])[0]]
+    themes += [BUILTIN_THEMES["textual-dark"], BUILTIN_THEMES["textual-light"]]
+    for theme in themes:
+        if theme.ansi:  # the terminal's own grey on the terminal's own background
+            assert level_color(theme) == "ansi_bright_black"
+            continue
+        background = Color.parse(theme.background or ("#000000" if theme.dark else "#ffffff"))
+        level = Color.parse(level_color(theme))
+        assert abs(level.brightness - background.brightness) >= 0.2, (theme.name, level.hex, background.hex)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_the_landscape_always_says_what_its_marks_are(size):
+    app = TrainerApp(RunConfig.model_validate({"optimizer": {"algorithm": "momentum", "epochs": 2}, "data": {"dims": 2}}))
+    async with app.run_test(size=size) as pilot:
+        await panels(pilot)
+        await pilot.press("w", "s")
+        await wait_for_state(pilot, app, RunState.DONE)
+        await drawn(pilot)
+        note = app.query_one("#landscape", Landscape).query_one(".note")
+        await wait_for(pilot, lambda: note.display and "✕" in str(note.render()), what="the marks explained")
+        assert "optimum" in str(note.render()) and "●" in str(note.render())

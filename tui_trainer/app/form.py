@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..core.config import (
     HYPERPARAMETERS,
@@ -43,8 +43,8 @@ class TextField:
     @property
     def help(self) -> str:
         section, _, name = self.path.rpartition(".")
-        model = {"optimizer": OptimizerConfig, "data": DataConfig, "": RunConfig}[section]
-        return model.model_fields[name].description or ""
+        models: dict[str, type[BaseModel]] = {"optimizer": OptimizerConfig, "data": DataConfig, "": RunConfig}
+        return models[section].model_fields[name].description or ""
 
 
 HYPERPARAMETER_FIELDS = {name: TextField(f"optimizer.{name}", h.label) for name, h in RULE_HYPERPARAMETERS.items()}
@@ -58,7 +58,8 @@ OPTIMIZER_FIELDS = [
 ]
 SCHEDULE_FIELDS = {
     name: TextField(f"optimizer.{name}", label)
-    for name, label in zip(SCHEDULE_SETTINGS, ("every (epochs)", "gamma", "lr at the end", "warm-up epochs", "warm-up start"), strict=True)
+    # a label is at most 12 characters: the label column is 13 wide, and one more runs into the value
+    for name, label in zip(SCHEDULE_SETTINGS, ("epochs/decay", "gamma", "final lr", "warm epochs", "start share"), strict=True)
 }
 SYNTHETIC_FIELDS = [
     TextField("data.samples", "samples"),
@@ -173,7 +174,7 @@ def lr_warning(config: RunConfig, found) -> str | None:
     if rule == "plain" and lr > found.max_stable_lr:
         return f"above 2/λmax = {found.max_stable_lr:.4g}: plain full-batch gradient descent diverges here"
     if rule == "momentum":
-        limit = 2 * (1 + config.optimizer.momentum) / found.largest
+        limit = 2 * (1 + (config.optimizer.momentum or 0.0)) / found.largest  # set for every momentum rule
         if lr > limit:
             return f"above 2(1+μ)/λmax = {limit:.4g}: momentum diverges here"
     return None

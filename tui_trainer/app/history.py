@@ -130,7 +130,7 @@ class History:
         self.high[:half] = np.maximum(self.high[:n:2], self.high[1:n:2])
         self.used = half
         if tail is not None:
-            for array, value in zip((self.first, self.last, self.count, self.total, self.low, self.high), tail):
+            for array, value in zip((self.first, self.last, self.count, self.total, self.low, self.high), tail, strict=True):
                 array[half] = value
             self.used += 1
         self.stride *= 2

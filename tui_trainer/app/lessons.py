@@ -32,8 +32,17 @@ EXPERIMENTS = {
 LABELS = {
     "en": {
         "lesson": "The rule",
-        "step": "Step {step} · epoch {epoch} · a batch of {rows} rows",
+        "step": "Step {step} · epoch {epoch} · {batch}",
+        "batch": "a batch of {rows} rows",
+        "batch_one": "a batch of 1 row",
         "more_rows": "… and {count} more rows",
+        "more_row": "… and 1 more row",
+        "by_hand": "by hand",
+        "optimizer": "optimizer",
+        "more_gradients": "… and {count} more gradients",
+        "more_gradient": "… and 1 more gradient",
+        "more_updates": "… and {count} more parameters' updates",
+        "more_update": "… and 1 more parameter's update",
         "columns": "prediction ŷ = w·x + b    residual ŷ − y",
         "loss": "loss = mean((ŷ − y)²) = {loss} (the run reported {reported})",
         "gradient": "gradient: by the chain rule, 2/n·Σ(ŷ − y)·x   beside   {source}",
@@ -55,8 +64,17 @@ LABELS = {
     },
     "zh": {
         "lesson": "更新规则",
-        "step": "第 {step} 步 · 第 {epoch} 轮 · 一批 {rows} 个样本",
+        "step": "第 {step} 步 · 第 {epoch} 轮 · {batch}",
+        "batch": "一批 {rows} 个样本",
+        "batch_one": "一批 1 个样本",  # Chinese has no plural: the same words
         "more_rows": "……还有 {count} 个样本",
+        "more_row": "……还有 1 个样本",
+        "by_hand": "手算",
+        "optimizer": "优化器",
+        "more_gradients": "……还有 {count} 个参数的梯度",
+        "more_gradient": "……还有 1 个参数的梯度",
+        "more_updates": "……还有 {count} 个参数的更新",
+        "more_update": "……还有 1 个参数的更新",
         "columns": "预测值 ŷ = w·x + b    残差 ŷ − y",
         "loss": "损失 = mean((ŷ − y)²) = {loss}（训练过程报告 {reported}）",
         "gradient": "梯度：按链式法则 2/n·Σ(ŷ − y)·x   对照   {source}",
@@ -78,5 +96,14 @@ LABELS = {
 }
 
 
+# keys whose wording changes for one of a thing: "a batch of 1 row", "… and 1 more gradient"
+SINGULAR = {"batch": ("rows", "batch_one"), "more_rows": ("count", "more_row"),
+            "more_gradients": ("count", "more_gradient"), "more_updates": ("count", "more_update")}
+
+
 def text(lang: str, key: str, **values) -> str:
+    if key == "step":
+        values["batch"] = text(lang, "batch", rows=values["rows"])
+    if key in SINGULAR and values.get(SINGULAR[key][0]) == 1:
+        key = SINGULAR[key][1]
     return LABELS[lang][key].format(**values)

@@ -145,7 +145,9 @@ class RunView:
         started, snapshot = self.started, self.snapshot
         if started is None or snapshot is None:
             return []
-        true_w = started.true_weights or [None] * len(snapshot.weights)
+        true_w: list[float | None] = [None] * len(snapshot.weights)
+        if started.true_weights:
+            true_w = list(started.true_weights)
         rows = []
         names = self.parameter_names
         for i in range(len(started.feature_names)):

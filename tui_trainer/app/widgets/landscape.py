@@ -8,6 +8,7 @@ from collections.abc import Callable
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.color import Color
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, Select, Static
 
@@ -18,6 +19,19 @@ from .loss_chart import ThemedPlot, plot_color
 Runs = Callable[[], list[tuple[RunView, str]]]
 # the ● of a run that ends at the optimum hides its ✕: say what each mark is
 SURFACE_NOTE = "the loss over two parameters, the others at their optimum · ✕ the optimum · ● where each run is"
+SHORT_NOTE = "✕ optimum · ● each run"  # what a short map keeps: the marks must stay explained
+NO_SURFACE_NOTE = "too many features for the exact surface (up to 64): the paths only"
+TALL_ENOUGH = 16  # rows below which the note is the short one
+
+
+def level_color(theme) -> str:
+    """The level curves: halfway from the background to the text, so they read in every theme yet
+    stay quieter than the paths (the theme's panel colour was barely off the background)."""
+    if getattr(theme, "ansi", False):
+        return "ansi_bright_black"  # the terminal's own grey, on its own background
+    background = Color.parse(theme.background or ("#000000" if theme.dark else "#ffffff"))
+    foreground = Color.parse(theme.foreground or ("#ffffff" if theme.dark else "#000000"))
+    return background.blend(foreground, 0.5).hex
 
 
 class LandscapePlot(ThemedPlot):
@@ -40,6 +54,7 @@ class LandscapePlot(ThemedPlot):
         self.plt.ylabel(names[j])
         paths = []
         for view, color in runs:
+            assert view.started is not None  # kept above: only started runs
             start = view.started.initial
             origin = [*start.weights, start.bias]
             xs, ys = view.path.columns(i, j)
@@ -50,6 +65,11 @@ class LandscapePlot(ThemedPlot):
         for xs, ys, color in paths:
             self.plt.plot(xs, ys, color=plot_color(color), marker="braille")
             self.plt.scatter([xs[-1]], [ys[-1]], marker="●", color=plot_color(color))
+        if surface is None:
+            for xs, ys, _ in paths:
+                self.extend_range("x", min(xs), max(xs))
+                self.extend_range("left", min(ys), max(ys))
+        self.set_ticks()
         self.refresh()  # linear axes always: finish() would apply the loss chart's log switch
 
     def _draw_levels(self, surface, paths) -> None:
@@ -58,13 +78,14 @@ class LandscapePlot(ThemedPlot):
         pad_x = max((max(xs) - min(xs)) * 0.15, 1e-3)
         pad_y = max((max(ys) - min(ys)) * 0.15, 1e-3)
         box_x, box_y = (min(xs) - pad_x, max(xs) + pad_x), (min(ys) - pad_y, max(ys) + pad_y)
-        muted = plot_color(self.theme_colors.get("panel", "grey"))
+        muted = plot_color(level_color(self.app.current_theme))
         for level in surface.levels(box_x, box_y):
             cx, cy = surface.level_curve(level)
             if len(cx):
                 self.plt.plot(cx.tolist(), cy.tolist(), color=muted, marker="braille")
         self.plt.xlim(*box_x)
         self.plt.ylim(*box_y)
+        self.ranges = {"x": box_x, "left": box_y}
 
 
 class Landscape(Vertical):
@@ -82,6 +103,7 @@ class Landscape(Vertical):
         super().__init__(**kwargs)
         self.runs = runs
         self._names: list[str] = []
+        self._no_surface = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="axes"):
@@ -97,7 +119,15 @@ class Landscape(Vertical):
         return self.query_one(LandscapePlot)
 
     def on_resize(self) -> None:
-        self.query_one(".note", Static).display = self.size.height >= 16  # a short map needs every row
+        self._show_note()
+
+    def _show_note(self) -> None:
+        """A short map gets the short note, never none: ✕ and ● must stay explained."""
+        if self._no_surface:
+            note = NO_SURFACE_NOTE
+        else:
+            note = SURFACE_NOTE if self.size.height >= TALL_ENOUGH else SHORT_NOTE
+        self.query_one(".note", Static).update(note)
 
     def replot(self) -> None:
         runs = self.runs()
@@ -116,8 +146,8 @@ class Landscape(Vertical):
                 y.set_options(options)
                 x.value, y.value = 0, len(names) - 1
             self.plot.axes = (0, len(names) - 1)
-        note = "too many features for the exact surface (up to 64): the paths only" if no_surface else SURFACE_NOTE
-        self.query_one(".note", Static).update(note)
+        self._no_surface = no_surface
+        self._show_note()
 
     @on(Select.Changed)
     def _axes_changed(self, event: Select.Changed) -> None:

@@ -16,8 +16,10 @@ from ...core.events import LedgerEntry
 from ..lessons import EXPERIMENTS, LANGUAGES, RULES, STORIES, text
 from .text import show_text
 
-SHOWN_FEATURES = 4  # columns of x shown in the batch table
-SHOWN_PARAMETERS = 6  # parameters whose update is written out
+FOLLOW_EVERY = 0.2  # seconds between looks at the form's algorithm
+SHOWN_FEATURES = 4  # columns of x shown in the batch table, at most (fewer where the panel is narrow)
+SHOWN_GRADIENTS = 16  # parameters whose gradient is listed (one line each)
+SHOWN_PARAMETERS = 6  # parameters whose update is written out (several lines each)
 
 
 def _n(value: float) -> str:
@@ -74,11 +76,24 @@ class LearnPanel(VerticalScroll):
 
     def on_mount(self) -> None:
         self.refresh_texts()
+        self.set_interval(FOLLOW_EVERY, self._follow)
+
+    def _follow(self) -> None:
+        """While idle the rule shown is the form's (`x`, `o` or a choice may change it without a run
+        event); once a run starts, the run's. The screen redraws this view only when the trainer
+        sends something, so the view looks for itself."""
+        screen = self.screen
+        form, controller = getattr(screen, "form", None), getattr(screen, "controller", None)
+        if form is None or controller is None or not self.display:
+            return
+        view = controller.view
+        config = view.config if view.active else None
+        self.show_algorithm(str(config.optimizer.algorithm) if config is not None else form.algorithm)
 
     @on(Switch.Changed)  # every switch here is an experiment
     def _experiment_switched(self, event: Switch.Changed) -> None:
         event.stop()
-        name = event.switch.id.removeprefix("experiment-").replace("-", "_")
+        name = (event.switch.id or "").removeprefix("experiment-").replace("-", "_")
         self.post_message(self.ExperimentToggled(name, event.value))
 
     def on_select_changed(self, event: Select.Changed) -> None:
@@ -131,7 +146,12 @@ class LearnPanel(VerticalScroll):
         self.query_one("#lesson-story", Static).update(STORIES[self.lang][self.algorithm])
 
     def _show_ledger(self) -> None:
-        show_text(self.query_one("#ledger", Static), ledger_markup(self.entry, self.lang, self.steps_taken))
+        ledger = self.query_one("#ledger", Static)
+        width = ledger.content_size.width or None  # 0 before the first layout: no limit yet
+        show_text(ledger, ledger_markup(self.entry, self.lang, self.steps_taken, width))
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._show_ledger)  # the tables fit the new width
 
     def _show_stability(self) -> None:
         found, lang = self.stability, self.lang
@@ -141,30 +161,58 @@ class LearnPanel(VerticalScroll):
         kappa = "∞" if found.condition_number is None else _n(found.condition_number)
         lines = [text(lang, "hessian", largest=_n(found.largest), smallest=_n(found.smallest), kappa=kappa),
                  text(lang, "limit", limit=_n(found.max_stable_lr), best=_n(found.best_gd_lr))]
-        lines.append(text(lang, "flat") if found.momentum is None else text(lang, "momentum", lr=_n(found.momentum_lr), mu=_n(found.momentum)))
+        if found.momentum is None:
+            lines.append(text(lang, "flat"))
+        else:
+            lines.append(text(lang, "momentum", lr=_n(found.momentum_lr), mu=_n(found.momentum)))
         show_text(self.query_one("#stability", Static), "\n".join(escape(line) for line in lines))
 
 
-def ledger_markup(entry: LedgerEntry | None, lang: str, steps_taken: int = 0) -> str:
-    """The step written out, as Textual markup."""
+def table(header: list[str], rows: list[list[str]], names: bool = False, indent: str = "  ") -> list[str]:
+    """Columns as wide as their widest cell, two spaces apart, so numbers never touch; numbers
+    right-aligned, the first column left-aligned when it holds `names`."""
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
+    aligns = ["<" if names and i == 0 else ">" for i in range(len(widths))]
+    return [
+        indent + "  ".join(f"{cell:{a}{w}}" for cell, a, w in zip(line, aligns, widths, strict=True)).rstrip()
+        for line in (header, *rows)
+    ]
+
+
+def batch_table(entry: LedgerEntry, width: int | None) -> list[str]:
+    """The batch's rows: as many feature columns as fit in `width`, then "…" for the rest."""
+    total = len(entry.rows[0].x) if entry.rows else 0
+    for features in range(min(SHOWN_FEATURES, total), -1, -1):
+        cut = total > features
+        header = [f"x{i + 1}" for i in range(features)] + (["…"] if cut else []) + ["y", "ŷ", "ŷ − y"]
+        rows = [
+            [_n(v) for v in row.x[:features]] + (["…"] if cut else []) + [_n(row.y), _n(row.prediction), _n(row.residual)]
+            for row in entry.rows
+        ]
+        lines = table(header, rows)
+        if width is None or features == 0 or max(map(len, lines)) <= width:
+            return lines
+    raise AssertionError("unreachable")  # the loop always returns at features == 0
+
+
+def ledger_markup(entry: LedgerEntry | None, lang: str, steps_taken: int = 0, width: int | None = None) -> str:
+    """The step written out, as Textual markup; tables fit in `width` columns when it is given."""
     if entry is None:
         return escape(text(lang, "unrecorded" if steps_taken else "waiting"))
     lines = [f"[b]{escape(text(lang, 'step', step=entry.step, epoch=entry.epoch, rows=entry.batch_size))}[/b]"]
     if entry.experiments:
         lines.append(f"[$warning]{escape(text(lang, 'active', names=', '.join(entry.experiments)))}[/]")
-    features = min(SHOWN_FEATURES, len(entry.rows[0].x)) if entry.rows else 0
-    header = [f"x{i + 1}" for i in range(features)] + (["…"] if entry.rows and len(entry.rows[0].x) > features else []) + ["y", "ŷ", "ŷ − y"]
-    lines.append("  " + "".join(f"{h:>10}" for h in header))
-    for row in entry.rows:
-        cells = [_n(v) for v in row.x[:features]] + (["…"] if len(row.x) > features else []) + [_n(row.y), _n(row.prediction), _n(row.residual)]
-        lines.append("  " + "".join(f"{c:>10}" for c in cells))
+    lines += [escape(line) for line in batch_table(entry, width)]
     if entry.batch_size > len(entry.rows):
         lines.append("  " + escape(text(lang, "more_rows", count=entry.batch_size - len(entry.rows))))
     lines.append(escape(text(lang, "columns")))
     lines.append(escape(text(lang, "loss", loss=_n(entry.loss), reported=_n(entry.loss_reported))))
     lines.append(escape(text(lang, "gradient", source=entry.gradient_source)))
-    for update in entry.updates[:SHOWN_PARAMETERS]:
-        lines.append(f"  {escape(update.name):<10}{_n(update.hand_gradient):>12}{_n(update.gradient):>12}")
+    gradients = [[u.name, _n(u.hand_gradient), _n(u.gradient)] for u in entry.updates[:SHOWN_GRADIENTS]]
+    if gradients:
+        lines += [escape(line) for line in table(["", text(lang, "by_hand"), text(lang, "optimizer")], gradients, names=True)]
+    if len(entry.updates) > SHOWN_GRADIENTS:
+        lines.append("  " + escape(text(lang, "more_gradients", count=len(entry.updates) - SHOWN_GRADIENTS)))
     lines.append(f"[b]{escape(text(lang, 'update', algorithm=entry.algorithm, lr=_n(entry.lr)))}[/b]")
     for update in entry.updates[:SHOWN_PARAMETERS]:
         lines.append(f"  [b]{escape(update.name)}[/b]")
@@ -172,5 +220,5 @@ def ledger_markup(entry: LedgerEntry | None, lang: str, steps_taken: int = 0) ->
             lines.append(f"    {escape(line.symbol)} = {escape(line.formula)} = {_n(line.value)}")
         lines.append(f"    → {escape(text(lang, 'optimizer_made', value=_n(update.after)))}")
     if len(entry.updates) > SHOWN_PARAMETERS:
-        lines.append(f"  … {len(entry.updates) - SHOWN_PARAMETERS}")
+        lines.append("  " + escape(text(lang, "more_updates", count=len(entry.updates) - SHOWN_PARAMETERS)))
     return "\n".join(lines)

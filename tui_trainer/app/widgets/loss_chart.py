@@ -20,6 +20,7 @@ from ..history import History, smooth
 from ..run_view import RunView
 from ..themes import ChartColors
 from .text import show_text
+from .ticks import flat, labels, limits, log_ticks, nice_ticks
 
 if TYPE_CHECKING:
     import numpy as np
@@ -76,12 +77,20 @@ class ThemedPlot(PlotextPlot):
     def columns(self) -> int:
         return max(8, self.size.width - 12)
 
+    integer_x = False  # the x axis counts steps: whole-number ticks
+
     def start(self, xlabel: str) -> None:
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
         plt.xlabel(xlabel)
         self.drawn = 0
+        # what is plotted, per axis ("x", "left", "right"): (low, high), to choose the ticks from
+        self.ranges: dict[str, tuple[float, float]] = {}
+
+    def extend_range(self, axis: str, low: float, high: float) -> None:
+        old = self.ranges.get(axis)
+        self.ranges[axis] = (low, high) if old is None else (min(old[0], low), max(old[1], high))
 
     def finish(self, log_x: bool = False) -> None:
         """Set the axes' scales (plotext cannot build a log axis with nothing on it) and redraw."""
@@ -89,7 +98,23 @@ class ThemedPlot(PlotextPlot):
             self.plt.yscale("log" if self.log_scale else "linear")
             if log_x:
                 self.plt.xscale("log")
+            self.set_ticks(log_y=self.log_scale, log_x=log_x)
         self.refresh()
+
+    def set_ticks(self, log_y: bool = False, log_x: bool = False) -> None:
+        """Short round tick labels on every axis that has data (plotext's own can run to 36 digits)."""
+        rows, width = max(4, self.size.height), max(20, self.size.width)
+        for axis, (low, high) in self.ranges.items():
+            count = max(3, min(6, width // 14)) if axis == "x" else max(3, min(5, rows // 4))
+            log = log_x if axis == "x" else log_y and axis == "left"
+            if log and low > 0:
+                ticks = log_ticks(low, high, count)
+            else:
+                ticks = nice_ticks(low, high, count, integer=axis == "x" and self.integer_x)
+            if axis == "x":
+                self.plt.xticks(ticks, labels(ticks))
+            else:
+                self.plt.yticks(ticks, labels(ticks), yside=axis)  # type: ignore[arg-type]  # plotext takes "left"/"right"
 
     def render(self):
         try:
@@ -114,12 +139,21 @@ class ThemedPlot(PlotextPlot):
             keep = y > 0
             x, y = x[keep], y[keep]
         if len(x):
-            self.plt.plot(list(map(float, x)), list(map(float, y)), color=color, marker=marker, yside=yside)
+            xs, ys = list(map(float, x)), list(map(float, y))
+            low, high = min(ys), max(ys)
+            if flat(low, high) and low != high:  # a constant that differs in its last bits: a line, not noise
+                ys = [sum(ys) / len(ys)] * len(ys)
+                low = high = ys[0]
+            self.plt.plot(xs, ys, color=color, marker=marker, yside=yside)
             self.drawn += 1
+            self.extend_range("x", min(xs), max(xs))
+            self.extend_range(yside or "left", *limits(low, high))
 
     def optimum_line(self, optimum: float | None) -> None:
         if optimum is not None and (optimum > 0 or not self.log_scale):
             self.plt.hline(optimum, self.color("optimum", "success"))
+            if self.drawn:
+                self.extend_range("left", optimum, optimum)
 
     def replot(self) -> None:
         raise NotImplementedError
@@ -127,6 +161,7 @@ class ThemedPlot(PlotextPlot):
 
 class LossPlot(ThemedPlot):
     show_lr: reactive[bool] = reactive(False)
+    integer_x = True
 
     def __init__(self, view: RunView, **kwargs) -> None:
         super().__init__(**kwargs)
