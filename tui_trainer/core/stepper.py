@@ -6,13 +6,15 @@ each other.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
 from torch import nn
 
 from .config import Experiments, OptimizerConfig
-from .objective import Objective, objective_for
+from .objective import Objective, TorchLoss, objective_for
 
 # rows of a big batch processed together, by both engines alike (so their sums agree);
 # measured best for autograd, and within a few percent of best for fused
@@ -43,6 +45,7 @@ class Stepper:
         self.experiments = experiments or Experiments()
         self.objective = objective or objective_for()
         self._loss = self.objective.torch_loss()
+        self._eval_loss = self._loss  # evaluation never goes through a step's stand-in (loss_through)
         self.params = [model.weight, model.bias]
         self._lr = config.lr
         self.last_loss: torch.Tensor | None = None  # kept (with its graph) for the inspector
@@ -79,6 +82,16 @@ class Stepper:
         self.last_loss = part
         return total / rows
 
+    @contextmanager
+    def loss_through(self, loss_fn: TorchLoss) -> Iterator[None]:
+        """Steps inside go through `loss_fn` instead of the objective's loss (the graph recorder
+        wraps the real one, so the step it watches is the real step)."""
+        real, self._loss = self._loss, loss_fn
+        try:
+            yield
+        finally:
+            self._loss = real
+
     def _block_backward(self, x: torch.Tensor, y: torch.Tensor, start: int) -> torch.Tensor:
         """The summed loss of the block of rows from `start`, its gradient added into .grad."""
         part = self._loss(self.model(x[start : start + BLOCK_ROWS]), y[start : start + BLOCK_ROWS], reduction="sum")
@@ -94,10 +107,10 @@ class Stepper:
         training = self.model.training
         self.model.eval()
         if self.experiments.eval_without_no_grad:  # the graph is recorded; the number is the same
-            loss = self._loss(self.model(x), y)
+            loss = self._eval_loss(self.model(x), y)
         else:
             with torch.no_grad():
-                loss = self._loss(self.model(x), y)
+                loss = self._eval_loss(self.model(x), y)
         self.model.train(training)
         self.last_eval = loss
         return loss.detach()

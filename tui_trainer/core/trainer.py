@@ -21,6 +21,7 @@ import torch
 
 from . import ledger
 from .algorithms import build_stepper
+from .autograd_lab import LabInputs
 from .batches import Batches
 from .config import FULL_BATCH, Engine, RunConfig
 from .control import RunControl
@@ -40,6 +41,7 @@ from .events import (
     StepLosses,
 )
 from .fused import FusedStepper, GraphedSteps
+from .graph_walk import GraphRecorder
 from .model import build_model
 from .objective import Objective, objective_for
 from .path import PathRecorder
@@ -129,6 +131,9 @@ class Trainer:
         self._epoch_rows = 0
         self._chunk = 1  # steps in the next chunk, adapted to chunk_seconds
         self.last_loss: float | None = None  # the loss of the last step reported
+        # the autograd lab's lessons run on a copy of this, taken in the loop's own thread (never
+        # mid-step) when the run starts, pauses or ends, and at every written-out step
+        self.published_lab_inputs: LabInputs | None = None
 
     def _make_graph(self, capture: bool) -> GraphedSteps | None:
         if self.config.engine is not Engine.FUSED:
@@ -179,6 +184,12 @@ class Trainer:
             )
         )
         self._chunk = 1
+        self.published_lab_inputs = self.lab_inputs()
+
+    def lab_inputs(self) -> LabInputs:
+        """A copy of the model as it is now, and the last step's batch (the first one before any)."""
+        x, y = self.batches.batch(max(self.step - 1, 0))
+        return LabInputs.capture(self.model, x, y, self.objective.torch_loss(), self.step)
 
     def advance(self, limit: int | None = None) -> bool:
         """Run one chunk of steps (at most `limit`); False once the run is over."""
@@ -210,19 +221,28 @@ class Trainer:
         return True
 
     def finish(self) -> RunSummary:
+        self.published_lab_inputs = self.lab_inputs()
         summary = self.summary()
         self.sink(RunFinished(summary))
         return summary
 
     def _run_chunk_with_ledger(self, count: int) -> bool:
-        """The chunk's steps, the last one alone and written out (LedgerEntry)."""
+        """The chunk's steps, the last one alone and written out (LedgerEntry), with the graph
+        autograd recorded for it and the gradient each node received (StepGraph)."""
         if count > 1 and not self._run_chunk(count - 1):
             return False
         before = ledger.capture_before(self)
         reported: list[float] = []
-        if not self._run_chunk(1, reported):
+        recorder = GraphRecorder(self.objective.torch_loss(), self.model)
+        with self.stepper.loss_through(recorder):  # the real step, its loss's graph hooked
+            going = self._run_chunk(1, reported)
+        last_eval = self.stepper.last_eval
+        graph = recorder.graph(self.step, last_eval, evaluated=last_eval is not None)
+        if not going:
             return False
         self.sink(ledger.entry(self, before, self.step - 1, reported[0]))
+        self.sink(graph)
+        self.published_lab_inputs = self.lab_inputs()
         return True
 
     def _run_chunk(self, count: int, reported: list[float] | None = None) -> bool:
@@ -402,6 +422,7 @@ class Trainer:
 
     def _pause(self) -> None:
         if self.state is not RunState.PAUSED:
+            self.published_lab_inputs = self.lab_inputs()
             self._set_state(RunState.PAUSED)
             self.sink(self.snapshot())
         self.control.wait()
