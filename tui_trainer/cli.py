@@ -53,7 +53,7 @@ def presets_text() -> str:
 
 def _misplaced_output_flag(argv: list[str]) -> str | None:
     """Output flags belong to a command: `tui-trainer --json` alone is a slip worth naming."""
-    if any(arg in ("train", "race") for arg in argv):
+    if any(arg in ("train", "race", "learn") for arg in argv):
         return None
     return next((arg for arg in argv if arg.split("=")[0] in OUTPUT_FLAGS), None)
 
@@ -95,10 +95,26 @@ def build_parser() -> Parser:
     )
     add_run_flags(race, shared_only=True)
     add_output_flags(race, " (each line names its entry)")
+    add_learn_parser(commands)
     from .serve import add_serve_parser
 
     add_serve_parser(commands)  # stdlib only: the web server is imported when serving
     return parser
+
+
+def add_learn_parser(commands: argparse._SubParsersAction) -> None:
+    from .core.lesson_texts import LESSON_NAMES  # stdlib only
+
+    learn = commands.add_parser(
+        "learn", help="run one of the autograd lab's lessons headless and print it",
+        description="Run an autograd lesson on the run's own model and first batch (the settings flags choose them) "
+        "and print the code, what torch printed or raised, and why. Without --lesson: the list of lessons.",
+    )
+    learn.add_argument("--lesson", choices=LESSON_NAMES, metavar="NAME", help=f"one of: {', '.join(LESSON_NAMES)}")
+    learn.add_argument("--json", action="store_true", help="print the lesson as one JSON object on stdout")
+    # SUPPRESS: `tui-trainer --lang zh learn` keeps the zh given before the command
+    learn.add_argument("--lang", choices=LANGUAGES, default=argparse.SUPPRESS, help="language of the explanations")
+    add_run_flags(learn)
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
@@ -170,7 +186,15 @@ def _main(argv: list[str]) -> int:
         command = f"tui-trainer {args.command}" if args.command else "tui-trainer"
         hint = "; an entry takes its own settings, e.g. --entries adam:lr=0.1" if args.command == "race" else ""
         fail(f"unrecognized arguments: {' '.join(leftovers)}{hint} (see {command} --help)")
+    if args.command == "learn" and args.lesson is None:
+        from .learn import list_lessons
+
+        return list_lessons(args.lang, args.json)
     config = config_from_args(args)
+    if args.command == "learn":
+        from .learn import learn
+
+        return learn(config, args.lesson, args.lang, args.json)
     if args.command == "train":
         from .headless import train
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def _build(make: Callable[[], T]) -> T | None:
+def build(make: Callable[[], T]) -> T | None:
     """Load the data and set up (importing torch): a bad input exits 2, Ctrl-C returns None."""
     try:
         with _interrupts_raise() as received:
@@ -94,7 +94,7 @@ def train(config: RunConfig, *, metrics: str | None, as_json: bool, quiet: bool)
             dataset = load_dataset(config.data, progress=progress)
         return Trainer(config, control=control, dataset=dataset)
 
-    trainer = _build(make)
+    trainer = build(make)
     if trainer is None:
         return EXIT_INTERRUPTED
     sinks: list[Callable[[Event], None]] = []
@@ -272,7 +272,7 @@ def race(config: RunConfig, spec: str, shared: dict, *, metrics: str | None, as_
 
         return Race(config, parse_entries(spec, shared), control=control)
 
-    contest = _build(make)
+    contest = build(make)
     if contest is None:
         return EXIT_INTERRUPTED
     from .core.race_events import EntryEvent
