@@ -80,7 +80,10 @@ LESSONS: dict[str, Lesson] = {
     ),
     "retain-graph": Lesson(
         (
-            Step("loss = loss_fn(model(x), y)\nloss.backward()\nonce = model.bias.grad.clone()\nonce_w = model.weight.grad.clone()\nprint(once)"),
+            Step(
+                "loss = loss_fn(model(x), y)\nloss.backward()\nonce = model.bias.grad.clone()\nonce_w = model.weight.grad.clone()\n"
+                "print(once)"
+            ),
             Step("loss.backward()", shows_error=True),
             Step(
                 "model.zero_grad()\nloss = loss_fn(model(x), y)\nloss.backward(retain_graph=True)\nloss.backward()\n"
@@ -108,7 +111,10 @@ LESSONS: dict[str, Lesson] = {
     "vector-backward": Lesson(
         (
             Step("prediction = model(x)\nprint(prediction.shape)\nprediction.backward()", shows_error=True),
-            Step("model.zero_grad()\nprediction = model(x)\nprediction.backward(gradient=torch.ones_like(prediction))\nprint(model.bias.grad)"),
+            Step(
+                "model.zero_grad()\nprediction = model(x)\nprediction.backward(gradient=torch.ones_like(prediction))\n"
+                "print(model.bias.grad)"
+            ),
         )
     ),
     "module-call": Lesson(
@@ -123,7 +129,10 @@ LESSONS: dict[str, Lesson] = {
     "device": Lesson(
         (
             Step("print(torch.cuda.is_available(), model.weight.device, x.device)"),
-            Step("prediction = model(x)\nresult = prediction.cpu().detach().numpy()\nprint(prediction.device, type(result).__name__, result.dtype)"),
+            Step(
+                "prediction = model(x)\nresult = prediction.cpu().detach().numpy()\n"
+                "print(prediction.device, type(result).__name__, result.dtype)"
+            ),
         )
     ),
 }

@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from .lab_events import StepGraph
+
 
 class RunState(StrEnum):
     IDLE = "IDLE"
@@ -194,7 +196,7 @@ class RunFinished:
     summary: RunSummary
 
 
-Event = RunStarted | StepLosses | ParameterPath | EpochsEnded | StateChanged | Snapshot | LedgerEntry | RunFinished
+Event = RunStarted | StepLosses | ParameterPath | EpochsEnded | StateChanged | Snapshot | LedgerEntry | StepGraph | RunFinished
 EventSink = Callable[[Event], None]
 
 

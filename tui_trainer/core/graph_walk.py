@@ -93,7 +93,7 @@ class GraphRecorder:
         if self.root is None:  # under torch.no_grad(): nothing recorded, nothing to hook
             return loss
         if prediction.requires_grad:
-            self._handles.append(prediction.register_hook(self._keep_output_gradient))
+            self._handles.append(prediction.register_hook(self._keep_output_gradient))  # type: ignore[no-untyped-call]  # unannotated in torch
         for node in nodes(self.root):
             self._handles.append(node.register_hook(self._keeper(node)))
         return loss

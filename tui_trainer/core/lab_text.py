@@ -61,6 +61,6 @@ def lesson_lines(result: LessonResult, lang: str) -> list[str]:
             lines.append(step.error)
         lines.append("")
     if result.graph is not None:
-        lines += graph_lines(result.graph, lang) + [""]
+        lines += [*graph_lines(result.graph, lang), ""]
     lines.append(EXPLANATIONS[lang][result.name])
     return lines

@@ -66,7 +66,8 @@ EXPLANATIONS = {
         "no-grad": "在 torch.no_grad() 里运算不会被记录：没有 grad_fn，内存里也不保留计算图。评估和手写的参数更新都应该放在这里。",
         "retain-graph": "backward() 会释放计算图保存的中间值，所以第二次 backward() 会报错。加上 retain_graph=True 就能再算一次，"
         "梯度会累加到 .grad 中：正好是第一次的两倍。zero_grad() 在下一步之前清空 .grad（默认设为 None）。",
-        "numpy": "需要梯度的 tensor 不能直接转换成 numpy 数组：numpy 会丢掉计算图。.detach() 得到数值相同、没有计算图的 tensor，就可以转换了。",
+        "numpy": "需要梯度的 tensor 不能直接转换成 numpy 数组：numpy 会丢掉计算图。"
+        ".detach() 得到数值相同、没有计算图的 tensor，就可以转换了。",
         "data-vs-detach": "两者都和原 tensor 共享内存。通过 .data 做的修改 autograd 看不到：backward 悄悄地用了被修改的 x，"
         "权重的梯度就错了（这里正好是正确值的两倍）。同样的修改通过 .detach() 会增加版本计数，backward 会拒绝计算。",
         "vector-backward": "不带参数的 backward() 只能用于标量。输出是向量时要传入 gradient=（对各个元素加权求和的权重）；"
