@@ -44,6 +44,7 @@ class Screen:
         self.changes: list = []
         self.device: str | None = None
         self.redraws = 0
+        self.lessons: list = []
 
     def run_state_changed(self, view) -> None:
         self.changes.append(view)
@@ -56,6 +57,9 @@ class Screen:
 
     def views_changed(self) -> None:
         self.redraws += 1
+
+    def lesson_shown(self, shown) -> None:
+        self.lessons.append(shown)
 
 
 @pytest.fixture
@@ -230,3 +234,17 @@ def test_experiments_join_the_run_and_impossible_ones_are_refused(controller, en
     assert engines[0].sent[-1].config.experiments.train_in_eval_mode
     assert not controller.start(CONFIG, experiments={"no_such_lesson": True})
     assert controller.listener.notices[-1].title == "Cannot start"
+
+
+def test_a_lesson_runs_on_the_run_while_there_is_one_and_only_the_latest_answer_is_shown(controller, engines):
+    form = RunConfig.model_validate({"data": {"dims": 2}})
+    controller.run_lesson("numpy", form)
+    first = engines[-1].sent[-1]
+    assert isinstance(first, p.Lesson) and first.name == "numpy" and first.config == form and not first.from_run
+    controller.start(CONFIG)
+    controller.view.started = object()  # RunStarted arrived
+    controller.run_lesson("graph", form)
+    second = engines[-1].sent[-1]
+    assert second.from_run and second.config == CONFIG  # the run's settings, not the form's
+    controller.receive(p.Batch(0, [p.LessonShown(first.request_id, None, "late"), p.LessonShown(second.request_id, None, "now")]))
+    assert [shown.error for shown in controller.listener.lessons] == ["now"]

@@ -63,6 +63,9 @@ class Listener(Protocol):
     def views_changed(self) -> None:
         """New events for the run or race shown: redraw soon."""
 
+    def lesson_shown(self, shown: p.LessonShown) -> None:
+        """The autograd lesson last asked for has run (or could not)."""
+
 
 class _Nobody:
     """The listener until a screen subscribes: decisions are kept, nothing is shown."""
@@ -77,6 +80,9 @@ class _Nobody:
         pass
 
     def views_changed(self) -> None:
+        pass
+
+    def lesson_shown(self, shown: p.LessonShown) -> None:
         pass
 
 
@@ -127,6 +133,7 @@ class RunController:
         self._last_id = 0
         self.race_selected = False  # the keys act on the race (the Race view is open)
         self.ledger_wanted = False  # steps are written out only while the Learn view is open
+        self.lesson_id = 0  # the autograd lesson last asked for: an older answer is dropped
 
     # --- what the keys act on, and what may start ---
 
@@ -236,6 +243,14 @@ class RunController:
         self.race_selected, self.ledger_wanted = race, ledger
         self.send(p.Ledger(ledger))
 
+    def run_lesson(self, name: str, form_config: RunConfig) -> None:
+        """An autograd lesson, in the trainer process: on the single run's model and batch while
+        there is one (running, paused or finished), else on those the form's settings start with."""
+        self.lesson_id += 1
+        has_run = self.run_id != -1 and self.view.started is not None
+        config = self.view.config if has_run and self.view.config is not None else form_config
+        self.send(p.Lesson(self.lesson_id, name, config, from_run=has_run))
+
     # --- the engine ---
 
     def send(self, command: p.Command) -> bool:
@@ -259,6 +274,8 @@ class RunController:
             for event in batch.events:
                 if isinstance(event, p.DeviceInfo):
                     self.listener.device_known(event.device)
+                elif isinstance(event, p.LessonShown) and event.request_id == self.lesson_id:
+                    self.listener.lesson_shown(event)
             return
         view = self.view if batch.run_id == self.run_id else self.race_view if batch.run_id == self.race_id else None
         if view is None:

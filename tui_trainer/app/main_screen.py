@@ -98,6 +98,8 @@ class MainScreen(Screen):
         Binding("o", "apply_optimal", "best", tooltip="Best constant lr for bgd or momentum, from the data's curvature"),
         Binding("x", "above_limit", "diverge", tooltip="bgd with an lr 5% past its stability limit: watch it diverge"),
         Binding("t", "app.next_theme", "Theme", show=False, tooltip="Next colour theme"),  # 120 columns have no room
+        Binding("g", "next_autograd_lesson", "Lab", show=False,
+                tooltip="The autograd lab (Learn view): the graph of the last step; pressed again, the next lesson, run live"),
         # while a field has the keys the footer shows only this: it says how out, and how to quit
         Binding("escape", "leave_field", "Leave the field (^q quits)", tooltip="Leave a text field, so the keys above work again"),
         Binding("q", "app.quit", "Quit", tooltip="Quit the app"),
@@ -253,6 +255,10 @@ class MainScreen(Screen):
     def views_changed(self) -> None:
         self._dirty = self._chart_dirty = True
 
+    def lesson_shown(self, shown) -> None:
+        if self.panels_ready:
+            self.learn_panel.show_lab_lesson(shown)
+
     # --- redrawing ---
 
     def _refresh_views(self, force: bool = False) -> None:
@@ -267,6 +273,7 @@ class MainScreen(Screen):
             if self.views.active == "tab-learn":
                 self.learn_panel.show_algorithm(self.form.algorithm)
                 self.learn_panel.show_ledger(self.view.ledger, self.view.step)
+                self.learn_panel.show_graph(self.view.graph)
 
     def _refresh_chart(self) -> None:
         if self._chart_dirty and self.app.is_running and self.chart.is_attached:  # not while closing
@@ -360,6 +367,15 @@ class MainScreen(Screen):
     @needs_panels
     def action_next_view(self) -> None:
         self.views.active = VIEWS[(VIEWS.index(self.views.active) + 1) % len(VIEWS)]
+
+    @needs_panels
+    def action_next_autograd_lesson(self) -> None:
+        """Open the autograd lab (in the Learn view); once it is open, run the next lesson."""
+        if self.views.active == "tab-learn" and self.learn_panel.showing_lab:
+            self.learn_panel.choose_next_lesson()
+        else:
+            self.views.active = "tab-learn"
+            self.learn_panel.show_lab(True)
 
     @on(TabbedContent.TabActivated, "#views")
     def _tab_changed(self) -> None:
@@ -507,6 +523,16 @@ class MainScreen(Screen):
     @on(Button.Pressed, "#button-above-limit")
     def _above_limit_pressed(self) -> None:
         self.action_above_limit()
+
+    # LearnPanel.LessonChosen, by name: the panel loads after the first frame
+    def on_learn_panel_lesson_chosen(self, message) -> None:
+        """Run the lesson in the trainer process, on the run's model and batch (or the form's)."""
+        config = self.form.validate() or (self.view.config if self.view.started else None)
+        if config is None:
+            self.notify(f"Fix the marked setting first — {self.form.first_problem()}", title="Cannot run the lesson", severity="error")
+            return
+        self.learn_panel.lesson_running(message.name)
+        self.controller.run_lesson(message.name, config)
 
     # LearnPanel.ExperimentToggled, by name: the panel loads after the first frame
     def on_learn_panel_experiment_toggled(self, message) -> None:

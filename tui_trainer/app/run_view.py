@@ -18,6 +18,7 @@ from ..core.events import (
     StateChanged,
     StepLosses,
 )
+from ..core.lab_events import StepGraph
 from ..engine.protocol import RunFailed
 from .history import History, PathPoints
 
@@ -64,6 +65,7 @@ class RunView:
         self.last_loss: float | None = None
         self.last_val_loss: float | None = None
         self.ledger: LedgerEntry | None = None  # the last step written out
+        self.graph: StepGraph | None = None  # the autograd graph of that step
         self._rate_window: list[tuple[int, float]] = []  # (step, elapsed) for steps/s
         for history in (self.train, self.whole, self.lrs, self.validation, self.path):
             history.clear()
@@ -90,6 +92,8 @@ class RunView:
                 self.path.extend(event.steps, event.points)
             case LedgerEntry():
                 self.ledger = event
+            case StepGraph():
+                self.graph = event
             case Snapshot():
                 self.snapshot = event
                 self.lr = event.lr

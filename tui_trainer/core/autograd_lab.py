@@ -163,7 +163,7 @@ def run_lesson(name: str, inputs: LabInputs) -> LessonResult:
     return LessonResult(
         name=name, model=repr(model), device=str(model.weight.device), rows=len(x), step=inputs.step,
         loss=getattr(inputs.loss_fn, "__name__", type(inputs.loss_fn).__name__), steps=steps, facts=facts,
-        graph=None if recorder is None else recorder.graph(inputs.step),
+        graph=None if recorder is None else recorder.graph(step=0),  # not a training step: the lesson's own loss
     )
 
 

@@ -119,7 +119,9 @@ class GraphRecorder:
         """What the last call's graph received on backward (hooks removed)."""
         self.remove_hooks()
         root = None if self.root is None else walk(self.root, self.parameters, self.received)
-        grads = {name: first_values(p.grad) for name, p in self.parameters.items() if p.grad is not None}
+        filled = {name: p.grad for name, p in self.parameters.items() if p.grad is not None}
+        grads = {name: first_values(grad) for name, grad in filled.items()}
+        shapes = {name: list(grad.shape) for name, grad in filled.items()}
         output = None if self.output_gradient is None else first_values(self.output_gradient)
         eval_root = None if eval_loss is None or eval_loss.grad_fn is None else walk(eval_loss.grad_fn, self.parameters)
-        return StepGraph(step, self.rows, root, output, grads, eval_root, evaluated)
+        return StepGraph(step, self.rows, root, output, grads, shapes, eval_root, evaluated)

@@ -23,11 +23,12 @@ class GraphNode:
 class StepGraph:
     """The graph of one training step, from loss.grad_fn down to the parameters' AccumulateGrad."""
 
-    step: int  # 1-based, like LedgerEntry.step
+    step: int  # 1-based, like LedgerEntry.step; 0: not a training step (the graph lesson's own loss)
     rows: int  # rows in the step's batch
     root: GraphNode | None  # None: no graph was recorded (the fused engine computes gradients in closed form)
     output_gradient: list[float] | None  # dL/dŷ, as a hook on the prediction tensor received it: first rows
     grads: dict[str, list[float]] = field(default_factory=dict)  # each parameter's .grad after backward: first values
+    grad_shapes: dict[str, list[int]] = field(default_factory=dict)  # and its full shape
     eval_root: GraphNode | None = None  # the last evaluation's graph: kept only without torch.no_grad()
     evaluated: bool = False  # an evaluation has run (so eval_root None means no_grad did its job)
 

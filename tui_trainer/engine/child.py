@@ -84,11 +84,33 @@ def _report_memory_every(seconds: float, device, outbox: Outbox, describe) -> No
     threading.Thread(target=loop, name="device-info", daemon=True).start()
 
 
+def _run_lessons(lessons: queue.Queue[p.Lesson | None], shown: dict[str, Trainer | Race | None], outbox: Outbox) -> None:
+    """Answer each lesson asked for, on a copy of the run's model and batch (published by the
+    trainer between its chunks, so never caught mid-step), or of the model a run would start with."""
+    from ..core.autograd_lab import run_lesson
+    from ..core.errors import TrainerError
+    from ..core.trainer import Trainer
+
+    while (lesson := lessons.get()) is not None:
+        try:
+            work = shown["work"]
+            inputs = work.published_lab_inputs if lesson.from_run and isinstance(work, Trainer) else None
+            if inputs is None:
+                inputs = Trainer(lesson.config).lab_inputs()
+            outbox.put(0, p.LessonShown(lesson.request_id, run_lesson(lesson.name, inputs)))
+        except TrainerError as error:
+            outbox.put(0, p.LessonShown(lesson.request_id, None, str(error)))
+        except Exception as error:  # a lesson must not cost the app its engine
+            outbox.put(0, p.LessonShown(lesson.request_id, None, f"{type(error).__name__}: {error}"))
+
+
 def main(commands: Connection, events: Connection) -> None:
     """Entry point of the spawned process."""
     outbox = Outbox(events)
     starts: queue.Queue[tuple[p.Start | p.StartRace, RunControl] | None] = queue.Queue()
     current: dict[str, RunControl | None] = {"control": None}
+    lessons: queue.Queue[p.Lesson | None] = queue.Queue()  # run in their own thread: commands keep flowing
+    shown: dict[str, Trainer | Race | None] = {"work": None}  # what the lessons copy the model and batch from
     ledger = {"on": False}
 
     from ..core.control import RunControl  # light: no torch
@@ -120,10 +142,13 @@ def main(commands: Connection, events: Connection) -> None:
                 ledger["on"] = command.on  # for this run and the ones after it
                 if control is not None:
                     control.ledger = command.on
+            case p.Lesson():
+                lessons.put(command)
             case p.Shutdown():
                 if control is not None:
                     control.stop()
                 starts.put(None)
+                lessons.put(None)
                 return False
             case p.Pause() if control:
                 control.pause()
@@ -153,6 +178,7 @@ def main(commands: Connection, events: Connection) -> None:
         outbox.put(0, p.DeviceInfo(f"unknown ({error})"))
     if device is not None and device.type == "cuda":
         _report_memory_every(DEVICE_INFO_SECONDS, device, outbox, describe_device)
+    threading.Thread(target=_run_lessons, args=(lessons, shown, outbox), name="lessons", daemon=True).start()
     while (queued := starts.get()) is not None:
         start, control = queued
         if control.stopped:
@@ -164,6 +190,7 @@ def main(commands: Connection, events: Connection) -> None:
                 work = Race(start.config, parse_entries(start.spec), sink=sink, control=control, chunk_seconds=CHUNK_SECONDS)
             else:  # the app draws the path on the loss landscape: keep it, thinned on long runs
                 work = Trainer(start.config, sink=sink, control=control, chunk_seconds=CHUNK_SECONDS, path="thinning")
+            shown["work"] = work
             work.run()
         except TrainerError as error:
             outbox.put(start.run_id, p.RunFailed(str(error)))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the app must not build the settings models before its first frame
     from ..core.config import RunConfig
+    from ..core.lab_events import LessonResult
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,22 @@ class Ledger:
 
 
 @dataclass(frozen=True)
+class Lesson:
+    """Run an autograd lesson (core.lesson_texts.LESSON_NAMES) on a copy of the current run's model
+    and batch when `from_run` and there is one, else on the model and first batch `config` starts with."""
+
+    request_id: int
+    name: str
+    config: RunConfig
+    from_run: bool
+
+
+@dataclass(frozen=True)
 class Shutdown:
     pass
 
 
-Command = Start | StartRace | Pause | Resume | Step | Stop | SetLr | Ledger | Shutdown
+Command = Start | StartRace | Pause | Resume | Step | Stop | SetLr | Ledger | Lesson | Shutdown
 
 
 @dataclass(frozen=True)
@@ -81,6 +93,15 @@ class RunFailed:
     """The run could not start or stopped on an error; `message` is for the person."""
 
     message: str
+
+
+@dataclass(frozen=True)
+class LessonShown:
+    """The lesson asked for with `request_id`: its result, or why it could not run."""
+
+    request_id: int
+    result: LessonResult | None
+    error: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """The Learn view: the chosen algorithm's rule and story, the last step written out with its own
-numbers, the curvature of the data, and the seed's lessons as experiments to switch on."""
+numbers, the curvature of the data, the seed's lessons as experiments to switch on, and the
+autograd lab (the graph of the last step, and the seed's autograd lessons run in the trainer)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,11 @@ from textual.message import Message
 from textual.widgets import Button, Label, Select, Static, Switch
 
 from ...core.events import LedgerEntry
+from ...core.lab_events import StepGraph
+from ...core.lab_text import graph_lines, lesson_lines
+from ...core.lesson_texts import LESSON_NAMES
+from ...core.lesson_texts import label as lab_label
+from ...engine.protocol import LessonShown
 from ..lessons import EXPERIMENTS, LANGUAGES, RULES, STORIES, text
 from .text import show_text
 
@@ -38,6 +44,14 @@ class LearnPanel(VerticalScroll):
     LearnPanel #lang-row Select { width: 12; }
     LearnPanel #learn-buttons { height: 1; margin-top: 1; }
     LearnPanel #learn-buttons Button { margin-right: 2; }
+    LearnPanel .lab-part { display: none; }
+    LearnPanel.-lab .lab-part { display: block; }
+    LearnPanel.-lab .step-part { display: none; }
+    LearnPanel #lab-graph { margin-top: 1; }
+    LearnPanel #lab-row { height: 1; margin-top: 1; }
+    LearnPanel #lab-row Label { width: auto; padding-right: 1; }
+    LearnPanel #lab-row Select { width: 22; margin-right: 2; }
+    LearnPanel #lab-lesson { margin: 1 0; }
     """
 
     @dataclass
@@ -47,6 +61,12 @@ class LearnPanel(VerticalScroll):
         name: str
         enabled: bool
 
+    @dataclass
+    class LessonChosen(Message):
+        """Run the autograd lesson `name` (core.lesson_texts.LESSON_NAMES)."""
+
+        name: str
+
     def __init__(self, lang: str = "en", experiments: dict[str, bool] | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.lang = lang
@@ -55,24 +75,36 @@ class LearnPanel(VerticalScroll):
         self.entry: LedgerEntry | None = None
         self.steps_taken = 0
         self.stability = None
+        self.graph: StepGraph | None = None
+        self.lesson: LessonShown | str | None = None  # the lesson's answer, or the name of the lesson running
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="lang-row"):
             yield Label("", id="lesson-heading", classes="heading")
             yield Select([("English", "en"), ("中文", "zh")], value=self.lang, allow_blank=False, compact=True, id="select-lang")
-        yield Static("", id="lesson-rule")
-        yield Static("", id="lesson-story")
-        yield Static("", id="ledger", classes="ledger")
-        yield Static("", id="stability-heading", classes="heading")
-        yield Static("", id="stability")
-        yield Static("", id="experiments-heading", classes="heading")
+        # the step page (the rule, the step written out, curvature, experiments) and the autograd
+        # lab's page share the view: one shows at a time (the class -lab), each readable at 80x24
+        step = "step-part"
+        yield Static("", id="lesson-rule", classes=step)
+        yield Static("", id="lesson-story", classes=step)
+        yield Static("", id="ledger", classes=f"ledger {step}")
+        yield Static("", id="stability-heading", classes=f"heading {step}")
+        yield Static("", id="stability", classes=step)
+        yield Static("", id="experiments-heading", classes=f"heading {step}")
         for name in EXPERIMENTS["en"]:
-            with Horizontal(classes="row"):
+            with Horizontal(classes=f"row {step}"):
                 yield Switch(self.initial_experiments.get(name, False), id=f"experiment-{name.replace('_', '-')}")
                 yield Label("", id=f"experiment-{name.replace('_', '-')}-label")
-        with Horizontal(id="learn-buttons"):
+        with Horizontal(id="learn-buttons", classes=step):
             yield Button("", id="button-optimal", compact=True)
             yield Button("", id="button-above-limit", compact=True, variant="warning")
+            yield Button("", id="button-lab", compact=True)
+        yield Static("", id="lab-graph", classes="lab-part")
+        with Horizontal(id="lab-row", classes="lab-part"):
+            yield Label("", id="lab-lesson-label")
+            yield Select([(name, name) for name in LESSON_NAMES], prompt="…", compact=True, id="select-lesson")
+            yield Button("", id="button-step-page", compact=True)
+        yield Static("", id="lab-lesson", classes="lab-part")
 
     def on_mount(self) -> None:
         self.refresh_texts()
@@ -100,6 +132,35 @@ class LearnPanel(VerticalScroll):
         if event.select.id == "select-lang" and event.value in LANGUAGES:
             self.lang = str(event.value)
             self.refresh_texts()
+        elif event.select.id == "select-lesson" and event.value in LESSON_NAMES:
+            event.stop()
+            self.post_message(self.LessonChosen(str(event.value)))
+
+    @property
+    def showing_lab(self) -> bool:
+        return self.has_class("-lab")
+
+    def show_lab(self, shown: bool) -> None:
+        """The autograd lab's page, or the rule and the step's."""
+        self.set_class(shown, "-lab")
+        self.query_one("#lesson-heading", Label).update(lab_label(self.lang, "lab") if shown else text(self.lang, "lesson"))
+        self.scroll_home(animate=False)
+
+    def choose_next_lesson(self) -> None:
+        """The lesson after the one chosen (the first at first); it runs, and shows under the graph."""
+        select = self.query_one("#select-lesson", Select)
+        now = LESSON_NAMES.index(str(select.value)) if select.value in LESSON_NAMES else -1
+        select.value = LESSON_NAMES[(now + 1) % len(LESSON_NAMES)]  # Select.Changed runs it
+
+    @on(Button.Pressed, "#button-lab")
+    def _lab_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.show_lab(True)
+
+    @on(Button.Pressed, "#button-step-page")
+    def _step_page_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.show_lab(False)
 
     # --- what it shows ---
 
@@ -123,6 +184,7 @@ class LearnPanel(VerticalScroll):
         if entry is not self.entry or (entry is None and steps_taken != self.steps_taken):
             self.entry, self.steps_taken = entry, steps_taken
             self._show_ledger()
+            self._show_graph()
 
     def show_stability(self, stability) -> None:
         self.stability = stability
@@ -130,16 +192,21 @@ class LearnPanel(VerticalScroll):
 
     def refresh_texts(self) -> None:
         lang = self.lang
-        self.query_one("#lesson-heading", Label).update(text(lang, "lesson"))
+        self.query_one("#lesson-heading", Label).update(lab_label(lang, "lab") if self.showing_lab else text(lang, "lesson"))
         self.query_one("#stability-heading", Static).update(text(lang, "stability"))
         self.query_one("#experiments-heading", Static).update(text(lang, "experiments"))
         for name, description in EXPERIMENTS[lang].items():
             self.query_one(f"#experiment-{name.replace('_', '-')}-label", Label).update(description)
         self.query_one("#button-optimal", Button).label = text(lang, "apply_optimal")
         self.query_one("#button-above-limit", Button).label = text(lang, "above_limit")
+        self.query_one("#lab-lesson-label", Label).update(lab_label(lang, "lesson"))
+        self.query_one("#button-lab", Button).label = lab_label(lang, "open_lab")
+        self.query_one("#button-step-page", Button).label = lab_label(lang, "back")
         self._show_lesson()
         self._show_ledger()
         self._show_stability()
+        self._show_graph()
+        self._show_lab_lesson()
 
     def _show_lesson(self) -> None:
         self.query_one("#lesson-rule", Static).update(f"{self.algorithm}:  {escape(RULES[self.algorithm])}")
@@ -152,6 +219,45 @@ class LearnPanel(VerticalScroll):
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._show_ledger)  # the tables fit the new width
+        self.call_after_refresh(self._show_graph)
+        self.call_after_refresh(self._show_lab_lesson)
+
+    # --- the autograd lab ---
+
+    def show_graph(self, graph: StepGraph | None) -> None:
+        if graph is not self.graph:
+            self.graph = graph
+            self._show_graph()
+
+    def lesson_running(self, name: str) -> None:
+        self.lesson = name
+        self._show_lab_lesson()
+
+    def show_lab_lesson(self, shown: LessonShown) -> None:
+        """An engine.protocol.LessonShown: the lesson's code and what torch said, or why it could not run;
+        scrolled to, since it was asked for."""
+        self.lesson = shown
+        self._show_lab_lesson()
+        if self.showing_lab:
+            self.call_after_refresh(self.scroll_to_widget, self.query_one("#lab-row"), top=True, animate=False)
+
+    def _show_graph(self) -> None:
+        graph = self.query_one("#lab-graph", Static)
+        lines = graph_lines(self.graph, self.lang, graph.content_size.width or None, self.steps_taken)
+        show_text(graph, "\n".join(escape(line) for line in lines))
+
+    def _show_lab_lesson(self) -> None:
+        shown, lang = self.lesson, self.lang
+        widget = self.query_one("#lab-lesson", Static)
+        if shown is None:
+            markup = escape(lab_label(lang, "choose"))
+        elif isinstance(shown, str):
+            markup = escape(f"{shown}: {lab_label(lang, 'running')}")
+        elif shown.result is None:
+            markup = f"[$error]{escape(shown.error or '')}[/]"
+        else:
+            markup = lesson_markup(shown.result, lang, widget.content_size.width or None)
+        show_text(widget, markup)
 
     def _show_stability(self) -> None:
         found, lang = self.stability, self.lang
@@ -222,3 +328,18 @@ def ledger_markup(entry: LedgerEntry | None, lang: str, steps_taken: int = 0, wi
     if len(entry.updates) > SHOWN_PARAMETERS:
         lines.append("  " + escape(text(lang, "more_updates", count=len(entry.updates) - SHOWN_PARAMETERS)))
     return "\n".join(lines)
+
+
+def lesson_markup(result, lang: str, width: int | None = None) -> str:
+    """A lesson's lines (core.lab_text) with the code, torch's errors and the title set apart."""
+    errors = {step.error for step in result.steps if step.error}
+    lines = lesson_lines(result, lang, width)
+    styled = [f"[b]{escape(lines[0])}[/b]"]
+    for line in lines[1:]:
+        if line.startswith((">>> ", "... ")):
+            styled.append(f"[$accent]{escape(line)}[/]")
+        elif line in errors:
+            styled.append(f"[$error]{escape(line)}[/]")
+        else:
+            styled.append(escape(line))
+    return "\n".join(styled)
