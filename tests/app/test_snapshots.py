@@ -9,6 +9,7 @@ import pytest
 from tui_trainer.app.app import TrainerApp
 from tui_trainer.core.config import RunConfig
 from tui_trainer.core.events import RunState
+from tui_trainer.core.lesson_texts import LESSON_NAMES
 
 from .helpers import drawn, engine_ready, panels, wait_for, wait_for_state
 
@@ -179,3 +180,38 @@ def test_the_race_before_it_starts(snap_compare):
 def test_the_ledger_with_gradients_never_zeroed(snap_compare):
     app, run_before = ledger_after_two_steps("en", experiments=("forget-zero-grad",))
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+def autograd_lab_after_two_steps(lang: str, lessons: int = 0):
+    """The lab's page after two written-out steps; `lessons`: g pressed that many more times."""
+    app, two_steps = ledger_after_two_steps(lang)
+
+    async def run_before(pilot) -> None:
+        await two_steps(pilot)
+        await wait_for(pilot, lambda: app.controller.view.graph is not None and app.controller.view.graph.step == 2, what="the graph")
+        await pilot.press("g")
+        await wait_for(pilot, lambda: app.screen.learn_panel.showing_lab, what="the lab")
+        for _ in range(lessons):
+            await pilot.press("g")
+        if lessons:
+            await wait_for(pilot, lambda: getattr(app.screen.learn_panel.lesson, "result", None) is not None
+                           and app.screen.learn_panel.lesson.result.name == LESSON_NAMES[lessons - 1], what="the lesson")
+        await drawn(pilot)
+        pin_machine_details(app)
+        await pilot.pause()
+
+    return app, run_before
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_graph_of_a_step_in_the_autograd_lab(snap_compare, lang, size):
+    app, run_before = autograd_lab_after_two_steps(lang)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_autograd_lesson_run_on_the_runs_model(snap_compare, lang, size):
+    app, run_before = autograd_lab_after_two_steps(lang, lessons=LESSON_NAMES.index("retain-graph") + 1)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
