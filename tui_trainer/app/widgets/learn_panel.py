@@ -41,6 +41,7 @@ class LearnPanel(VerticalScroll):
     LearnPanel .row Switch { border: none; height: 1; padding: 0; }
     LearnPanel .row Label { padding-left: 1; width: 1fr; }
     LearnPanel #lang-row { height: 1; }
+    LearnPanel #lang-row .heading { margin-top: 0; width: auto; padding-right: 2; }  /* a margin here pushed it out of its one-line row */
     LearnPanel #lang-row Select { width: 12; }
     LearnPanel #learn-buttons { height: 1; margin-top: 1; }
     LearnPanel #learn-buttons Button { margin-right: 2; }
