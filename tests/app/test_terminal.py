@@ -182,3 +182,33 @@ def test_80x24_over_ssh_shows_the_keys_the_views_and_the_form_behind_f():
         assert terminal.wait_for(r"TUI-EXIT=(\d+)").group(1) == "0"
     finally:
         terminal.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_the_autograd_lab_in_a_real_terminal(lang, size):
+    """g opens the lab in the Learn view: after a step, its graph; each g more, the next lesson,
+    scrolled to, with torch's own error text on screen."""
+    from tui_trainer.core.lesson_texts import LABELS, LESSON_NAMES, TITLES
+
+    command = f"{sys.executable} -m tui_trainer --samples 400 --dims 2 --lang {lang}; echo TUI-EXIT=$?; sleep 60"
+    terminal = Terminal(command, *size)
+    try:
+        terminal.wait_for(r"cpu │ IDLE")
+        terminal.keys("g")
+        terminal.wait_for(re.escape(LABELS[lang]["no_step"]))
+        terminal.keys("n")  # one step, written out with its graph
+        graph = terminal.wait_for(r"MseLossBackward0 +← \[1\]\n(.*\n){1,8}.*AccumulateGrad \(weight\) +← \[").string
+        assert "AccumulateGrad (bias)" in graph and "weight.grad = [" in graph
+        for name in ("graph", "requires-grad", "no-grad", "retain-graph"):
+            terminal.keys("g")
+            terminal.wait_for(re.escape(TITLES[lang][name]))
+        screen = terminal.wait_for(r"RuntimeError: Trying to backward through the graph a second time").string
+        assert ">>> loss.backward()" in screen
+        for name in LESSON_NAMES[LESSON_NAMES.index("retain-graph") + 1 :]:  # and every other lesson, in turn
+            terminal.keys("g")
+            terminal.wait_for(re.escape(TITLES[lang][name]))
+        terminal.keys("q")
+        assert terminal.wait_for(r"TUI-EXIT=(\d+)").group(1) == "0"
+    finally:
+        terminal.close()
