@@ -224,3 +224,27 @@ def test_requires_grad_no_grad_module_call_and_device_print_what_torch_says(inpu
     assert module.steps[1].output == ["True", "False"]
     device = run_lesson("device", inputs)
     assert device.steps[-1].output == ["cpu ndarray float32"]
+
+
+def test_the_lessons_copy_follows_the_run_between_chunks_and_never_shares_its_tensors():
+    trainer, _ = trainer_for()
+    trainer.begin()
+    assert trainer.published_lab_inputs.step == 0
+    trainer.advance(limit=3)
+    published = trainer.published_lab_inputs
+    assert published.step == trainer.step == 1  # the first chunk is one step
+    assert torch.equal(published.model.weight, trainer.model.weight) and published.model.weight is not trainer.model.weight
+    x, _ = trainer.batches.batch(0)
+    assert torch.equal(published.x, x[: len(published.x)])
+
+
+def test_the_drawn_tree_fits_the_width_it_is_given_and_says_what_it_cut():
+    torch.manual_seed(0)
+    model = nn.Linear(6, 1)
+    inputs = LabInputs.capture(model, torch.randn(40, 6), torch.randn(40, 1), objective_for().torch_loss(), 0)
+    graph = run_lesson("graph", inputs).graph
+    wide, narrow = graph_lines(graph, "en"), graph_lines(graph, "en", width=60)
+    numbers = [line for line in narrow if "←" in line or "dL/dŷ" in line]  # prose wraps; numbers are cut to fit
+    assert max(map(len, numbers)) <= 60 < max(len(line) for line in wide if "←" in line)
+    assert all("…" in line for line in narrow if "AccumulateGrad (weight)" in line or "dL/dŷ" in line)
+    assert graph_lines(None, "zh", steps_taken=3) == [LABELS["zh"]["unrecorded"]]

@@ -132,7 +132,8 @@ class Trainer:
         self._chunk = 1  # steps in the next chunk, adapted to chunk_seconds
         self.last_loss: float | None = None  # the loss of the last step reported
         # the autograd lab's lessons run on a copy of this, taken in the loop's own thread (never
-        # mid-step) when the run starts, pauses or ends, and at every written-out step
+        # mid-step) when the run starts, pauses or ends, and after every chunk while the Learn view
+        # is open or the run is stepped by hand
         self.published_lab_inputs: LabInputs | None = None
 
     def _make_graph(self, capture: bool) -> GraphedSteps | None:
@@ -218,6 +219,8 @@ class Trainer:
             return False  # diverged
         self._chunk = next_chunk_size(self._chunk, granted, spent, self.chunk_seconds)
         self.sink(self.snapshot())  # one per chunk: cheap next to the chunk itself
+        if self.control.ledger or self.control.paused:  # someone reads the Learn view, or steps by hand
+            self.published_lab_inputs = self.lab_inputs()
         return True
 
     def finish(self) -> RunSummary:
@@ -242,7 +245,6 @@ class Trainer:
             return False
         self.sink(ledger.entry(self, before, self.step - 1, reported[0]))
         self.sink(graph)
-        self.published_lab_inputs = self.lab_inputs()
         return True
 
     def _run_chunk(self, count: int, reported: list[float] | None = None) -> bool:
