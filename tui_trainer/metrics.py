@@ -17,7 +17,8 @@ class MetricsWriter:
 
     The last step of each epoch is always written, with the epoch's `train_loss` and `val_loss`
     added (and a classifier's `accuracy` and `val_accuracy`), so logging sparsely never loses the
-    per-epoch curve. Extra `fields` (e.g. a race entry's name) go on every line. Losses reach us already checked finite, so no line holds NaN.
+    per-epoch curve. Extra `fields` (e.g. a race entry's name) go on every line. Losses reach us
+    already checked finite, so no line holds NaN.
     """
 
     def __init__(self, handle: OutputFile, log_every: int = 1, fields: dict[str, str] | None = None, owns_handle: bool = True) -> None:

@@ -138,7 +138,7 @@ def test_accuracy_in_the_summary_and_on_each_epochs_last_step():
 
 def test_full_batch_epochs_carry_each_steps_accuracy():
     cfg = classifier("bgd", batch_size="full").model_copy(update={"max_steps": 20})
-    trainer, summary, events = run(cfg)
+    _, _, events = run(cfg)
     accuracies = [a for event in events if isinstance(event, EpochsEnded) for a in event.accuracies]
     assert len(accuracies) == 20
     assert all(0 <= a <= 1 for a in accuracies)
