@@ -48,12 +48,15 @@ class Result:
 # --- the anchor: the loop a user would write ---------------------------------------------
 
 
-def bare_loop(x: torch.Tensor, y: torch.Tensor, algorithm: str, lr: float, batch: int | None, steps: int) -> float:
-    """nn.Linear, nn.MSELoss, loss.backward(), a torch.optim step; shuffled batches. Steps/s."""
+def bare_loop(
+    x: torch.Tensor, y: torch.Tensor, algorithm: str, lr: float, batch: int | None, steps: int, classes: int | None = None
+) -> float:
+    """nn.Linear, nn.MSELoss (nn.CrossEntropyLoss with `classes`), loss.backward(), a torch.optim
+    step; shuffled batches. Steps/s."""
     torch.manual_seed(0)
-    model = nn.Linear(x.shape[1], 1).to(x.device)
+    model = nn.Linear(x.shape[1], classes or 1).to(x.device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr) if algorithm == "adam" else torch.optim.SGD(model.parameters(), lr=lr)
-    loss_fn = nn.MSELoss()
+    loss_fn = nn.CrossEntropyLoss() if classes else nn.MSELoss()
     n = len(x)
     start = time.perf_counter()
     step = 0
@@ -84,16 +87,21 @@ class Workload:
     batch: int | None  # None: full batch
     samples: int
     dims: int
+    classes: int | None = None  # a classifier: cross-entropy over this many classes
 
     def config(self, steps: int, engine: str = "autograd", device: str = "cpu") -> RunConfig:
         optimizer = {"algorithm": self.algorithm, "batch_size": self.batch or "full", "epochs": 10**9}
+        data = {"samples": self.samples, "dims": self.dims, "val_fraction": 0}
+        loss = "cross-entropy" if self.classes else "mse"
+        if self.classes:
+            data["classes"] = self.classes
         return RunConfig.model_validate(
-            {"optimizer": optimizer, "engine": engine, "max_steps": steps, "device": device,
-             "data": {"samples": self.samples, "dims": self.dims, "val_fraction": 0}}
+            {"optimizer": optimizer, "engine": engine, "max_steps": steps, "device": device, "loss": loss, "data": data}
         )
 
     def data(self, device: str = "cpu"):
-        dataset = load_dataset(DataConfig(samples=self.samples, dims=self.dims, val_fraction=0))
+        data = DataConfig(samples=self.samples, dims=self.dims, val_fraction=0, classes=self.classes)
+        dataset = load_dataset(data, classify=self.classes is not None)
         x = torch.from_numpy(dataset.x_train).to(device)
         y = torch.from_numpy(dataset.y_train).to(device)
         return dataset, x, y
@@ -103,6 +111,7 @@ WORKLOADS = [
     Workload("full batch n=1000 d=1 (bgd)", "bgd", None, 1000, 1),
     Workload("adam batch 32 n=100000 d=8", "adam", 32, 100_000, 8),
     Workload("sgd batch 1 n=1000 d=8", "sgd", 1, 1000, 8),
+    Workload("cross-entropy adam batch 32 n=100000 d=8 k=3", "adam", 32, 100_000, 8, classes=3),
 ]
 
 
@@ -142,11 +151,12 @@ def case_engine_vs_bare(engine: str, case: str, goal: float, seconds: float, rou
     for workload in WORKLOADS:
         dataset, x, y = workload.data()
         lr = workload.config(1).optimizer.lr
-        steps = calibrate(partial(bare_loop, x, y, workload.algorithm, lr, workload.batch), seconds)
+        bare = partial(bare_loop, x, y, workload.algorithm, lr, workload.batch, classes=workload.classes)
+        steps = calibrate(bare, seconds)
         trainer_rate(workload, dataset, 200, engine)  # warm-up
         rates = alternate(
             {
-                "bare": partial(bare_loop, x, y, workload.algorithm, lr, workload.batch, steps),
+                "bare": partial(bare, steps=steps),
                 engine: partial(trainer_rate, workload, dataset, steps, engine),
             },
             rounds,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .core.rules import ALGORITHMS, HYPERPARAMETERS
-from .names import Engine, Implementation, Init, Schedule, names
+from .names import Engine, Implementation, Init, Loss, Schedule, names
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -54,6 +54,7 @@ RUN_FLAGS = (
     Flag("--lr-min", "optimizer.lr_min", "LR"),
     Flag("--warmup-epochs", "optimizer.warmup_epochs", "EPOCHS"),
     Flag("--warmup-start", "optimizer.warmup_start", "F"),
+    Flag("--loss", "loss", choices=names(Loss)),
     Flag("--seed", "seed", "N"),
     Flag("--init", "init", choices=names(Init)),
     Flag("--device", "device", "auto|cpu|cuda|cuda:N|mps"),
@@ -70,6 +71,8 @@ RUN_FLAGS = (
     Flag("--true-weights", "data.true_weights", "w1,w2"),
     Flag("--true-bias", "data.true_bias", "B"),
     Flag("--data-seed", "data.seed", "N"),
+    Flag("--classes", "data.classes", "K"),
+    Flag("--separation", "data.separation", "S"),
     Flag("--forget-zero-grad", "experiments.forget_zero_grad", switch=True),
     Flag("--no-bias-correction", "experiments.no_bias_correction", switch=True),
     Flag("--train-in-eval-mode", "experiments.train_in_eval_mode", switch=True),

@@ -91,7 +91,7 @@ def train(config: RunConfig, *, metrics: str | None, as_json: bool, quiet: bool)
         from .core.trainer import Trainer
 
         with _loading_bar(None if config.data.is_synthetic else _progress_bar(quiet)) as progress:
-            dataset = load_dataset(config.data, progress=progress)
+            dataset = load_dataset(config.data, progress=progress, classify=config.classifies)
         return Trainer(config, control=control, dataset=dataset)
 
     trainer = build(make)
@@ -195,17 +195,37 @@ def _print_summary(summary: RunSummary, as_json: bool) -> None:
             f"{summary.steps} steps, {summary.epochs} epochs, {summary.seconds:.3g} s ({summary.steps_per_s:,.0f} steps/s)"
         ),
         f"  loss     final {number(data['final_loss'])}   optimal {number(data['optimal_loss'])}   validation {number(data['val_loss'])}",
-        f"  weights  {vector(data['weights'])}   optimal {vector(data['optimal_weights'])}   true {vector(data['true_weights'])}",
-        f"  bias     {number(data['bias'])}   optimal {number(data['optimal_bias'])}   true {number(data['true_bias'])}",
     ]
+    if summary.classes is None:
+        lines += [
+            f"  weights  {vector(data['weights'])}   optimal {vector(data['optimal_weights'])}   true {vector(data['true_weights'])}",
+            f"  bias     {number(data['bias'])}   optimal {number(data['optimal_bias'])}   true {number(data['true_bias'])}",
+        ]
+    else:
+        lines += _classifier_lines(data, number, vector)
     if summary.hessian_eigenvalues is not None:
         limit = number(summary.max_stable_lr)
-        lines.append(f"  curvature {conditioning(summary.condition_number)}; plain gradient descent diverges above lr {limit}")
+        where = "" if summary.classes is None else " near the optimum"  # cross-entropy's curvature changes with θ
+        lines.append(f"  curvature{where} {conditioning(summary.condition_number)}; plain gradient descent diverges above lr {limit}")
     if summary.feature_means is not None:
         lines.append(f"  standardized features: means {vector(data['feature_means'])}, stds {vector(data['feature_stds'])}")
     if summary.message and summary.state is not RunState.DONE:
         lines.append(f"  {summary.message}")
     print("\n".join(lines))
+
+
+def _classifier_lines(data: dict, number: Callable, vector: Callable) -> list[str]:
+    """A classifier's accuracy, separability and one line of weights and bias per class."""
+    lines = [f"  accuracy training {number(data['accuracy'])}   validation {number(data['val_accuracy'])}"]
+    if data["separable"]:
+        lines.append("  separable: a line splits every class, so the infimum 0 is not reached at any finite θ")
+    optimal_weights, optimal_bias = data["optimal_weights"], data["optimal_bias"]
+    for index, label in enumerate(data["classes"]):
+        optimum = "" if optimal_weights is None else (
+            f"   optimal {vector(optimal_weights[index])} {number(optimal_bias[index])}"
+        )
+        lines.append(f"  class {label}: weights {vector(data['weights'][index])} bias {number(data['bias'][index])}{optimum}")
+    return lines
 
 
 def _progress_bar(quiet: bool) -> _ProgressBar | None:
@@ -318,10 +338,16 @@ def _print_race(result) -> None:
         seconds = "" if entry.seconds_to_optimal is None else f", {entry.seconds_to_optimal:.3g} s"
         return f"{entry.steps_to_optimal:,} steps{seconds}"
 
+    from .core.race_events import ALL_RIGHT_GOAL
+
     width = max(5, *(len(entry.name) for entry in result.entries))
+    if result.goal == ALL_RIGHT_GOAL:  # separable classes: the optimal loss 0 is never reached
+        goal, column = "separable: the race is to classify every training row right", "to every row right"
+    else:
+        goal, column = f"within 1% of it: a loss <= {result.target_loss:.6g}", "to within 1% of optimal"
     lines = [
-        f"race on {result.data}; optimal loss {result.optimal_loss:.6g}; within 1% of it: a loss <= {result.target_loss:.6g}",
-        f"{'entry':<{width}}  {'state':<9} {'steps':>8}  {'final loss':>11}  to within 1% of optimal",
+        f"race on {result.data}; optimal loss {result.optimal_loss:.6g}; {goal}",
+        f"{'entry':<{width}}  {'state':<9} {'steps':>8}  {'final loss':>11}  {column}",
     ]
     for entry in result.entries:
         lines.append(f"{entry.name:<{width}}  {entry.state:<9} {entry.steps:>8,}  {number(entry.final_loss):>11}  {reached(entry)}")

@@ -16,8 +16,9 @@ class MetricsWriter:
     """Writes `{"step", "epoch", "loss", "lr", "elapsed"}` for every `log_every`-th step.
 
     The last step of each epoch is always written, with the epoch's `train_loss` and `val_loss`
-    added, so logging sparsely never loses the per-epoch curve. Extra `fields` (e.g. a race entry's
-    name) go on every line. Losses reach us already checked finite, so no line holds NaN.
+    added (and a classifier's `accuracy` and `val_accuracy`), so logging sparsely never loses the
+    per-epoch curve. Extra `fields` (e.g. a race entry's name) go on every line. Losses reach us
+    already checked finite, so no line holds NaN.
     """
 
     def __init__(self, handle: OutputFile, log_every: int = 1, fields: dict[str, str] | None = None, owns_handle: bool = True) -> None:
@@ -60,6 +61,10 @@ class MetricsWriter:
             vals: Sequence[float | None] = epochs.val_losses or [None] * len(epochs.steps)
             for step, train, val in zip(epochs.steps, epochs.train_losses, vals, strict=True):
                 extra[step] = f', "train_loss": {train!r}, "val_loss": {"null" if val is None else repr(val)}'
+            if epochs.accuracies is not None:  # a classifier's
+                val_accuracies: Sequence[float | None] = epochs.val_accuracies or [None] * len(epochs.steps)
+                for step, accuracy, val in zip(epochs.steps, epochs.accuracies, val_accuracies, strict=True):
+                    extra[step] += f', "accuracy": {accuracy!r}, "val_accuracy": {"null" if val is None else repr(val)}'
         self.handle.write("".join(f"{line}{extra.get(step, '')}}}\n" for step, line in self.pending))
         self.pending = []
 

@@ -40,7 +40,8 @@ class Init(StrEnum):
 class Loss(StrEnum):
     """The training objective (core/objective.py)."""
 
-    MSE = "mse"
+    MSE = "mse"  # nn.MSELoss: regression, one output
+    CROSS_ENTROPY = "cross-entropy"  # nn.CrossEntropyLoss: classification, one output per class
 
 
 def names(choices: type[StrEnum]) -> tuple[str, ...]:

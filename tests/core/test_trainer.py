@@ -108,7 +108,7 @@ def test_the_first_and_last_events_tell_the_same_facts_about_the_run():
     trainer, summary, events = run(cfg)
     started = events[0]
     shared = RunFacts.__annotations__
-    assert len(shared) == 10 and all(hasattr(started, name) and hasattr(summary, name) for name in shared)
+    assert len(shared) == 13 and all(hasattr(started, name) and hasattr(summary, name) for name in shared)
     assert {name: getattr(started, name) for name in shared} == {name: getattr(summary, name) for name in shared}
     data, optimum = trainer.dataset, trainer.optimum
     assert (started.algorithm, started.implementation) == ("momentum", "scratch")

@@ -19,6 +19,7 @@ from ..core.events import (
     StepLosses,
 )
 from ..core.lab_events import StepGraph
+from ..core.run_facts import flat_theta
 from ..engine.protocol import RunFailed
 from .history import History, PathPoints
 
@@ -35,11 +36,11 @@ class ParameterRow:
     grad: float | None
     state: dict[str, float]
     true: float | None
-    optimum: float
+    optimum: float | None  # None when no finite θ is optimal (separable classes)
 
     @property
-    def gap(self) -> float:
-        return self.value - self.optimum
+    def gap(self) -> float | None:
+        return None if self.optimum is None else self.value - self.optimum
 
 
 class RunView:
@@ -131,8 +132,22 @@ class RunView:
 
     @property
     def parameter_names(self) -> list[str]:
-        """Names of [w..., b] as the inspector and the landscape show them."""
-        return [f"w[{name}]" for name in self.started.feature_names] + ["b"] if self.started else []
+        """Names of [w..., b] as the inspector and the landscape show them (a classifier's: W row
+        by row, w[class,feature], then b[class])."""
+        started = self.started
+        if started is None:
+            return []
+        if started.classes is None:
+            return [f"w[{name}]" for name in started.feature_names] + ["b"]
+        return [f"w[{label},{name}]" for label in started.classes for name in started.feature_names] + [
+            f"b[{label}]" for label in started.classes
+        ]
+
+    @property
+    def optimal_theta(self) -> list[float] | None:
+        """θ* as [W row by row, b], or None when no finite θ is optimal."""
+        started = self.started
+        return None if started is None else flat_theta(started.optimal_weights, started.optimal_bias)
 
     def loss_slice(self, i: int, j: int):
         """The loss over parameters i and j (the others at their optimum), or None without the
@@ -142,41 +157,52 @@ class RunView:
             return None
         from ..core.landscape import LossSlice  # numpy: loaded once there is a run to draw
 
-        theta_star = [*started.optimal_weights, started.optimal_bias]
+        theta_star = self.optimal_theta
+        if theta_star is None:
+            return None
         return LossSlice.of(started.gram, theta_star, started.optimal_loss, i, j)
 
     def parameter_rows(self) -> list[ParameterRow]:
         started, snapshot = self.started, self.snapshot
         if started is None or snapshot is None:
             return []
-        true_w: list[float | None] = [None] * len(snapshot.weights)
-        if started.true_weights:
-            true_w = list(started.true_weights)
+        weights = len(snapshot.weights)
+        true_theta: list[float | None] = [None] * (weights + snapshot.outputs)
+        if started.true_weights and started.true_bias is not None:
+            true_theta = [*started.true_weights, started.true_bias]
+        optimal = self.optimal_theta
+        optimum: list[float | None] = [None] * len(true_theta) if optimal is None else list(optimal)
+        biases = snapshot.biases or [snapshot.bias]
+        grad_biases = snapshot.grad_biases or ([snapshot.grad_bias] if snapshot.grad_bias is not None else None)
         rows = []
         names = self.parameter_names
-        for i in range(len(started.feature_names)):
+        for i in range(weights):
             rows.append(
                 ParameterRow(
                     name=names[i],
                     value=snapshot.weights[i],
                     grad=None if snapshot.grad_weights is None else snapshot.grad_weights[i],
                     state={key: per_weight[i] for key, (per_weight, _) in snapshot.state.items()},
-                    true=true_w[i],
-                    optimum=started.optimal_weights[i],
+                    true=true_theta[i],
+                    optimum=optimum[i],
                 )
             )
-        rows.append(
-            ParameterRow(
-                name="b",
-                value=snapshot.bias,
-                grad=snapshot.grad_bias,
-                state={key: bias for key, (_, bias) in snapshot.state.items()},
-                true=started.true_bias,
-                optimum=started.optimal_bias,
+        for k, bias in enumerate(biases):
+            state_biases = snapshot.state_biases or {key: [value] for key, (_, value) in snapshot.state.items()}
+            rows.append(
+                ParameterRow(
+                    name=names[weights + k],
+                    value=bias,
+                    grad=None if grad_biases is None else grad_biases[k],
+                    state={key: values[k] for key, values in state_biases.items()},
+                    true=true_theta[weights + k],
+                    optimum=optimum[weights + k],
+                )
             )
-        )
         return rows
 
     def distance_to_optimum(self) -> float | None:
-        rows = self.parameter_rows()
-        return math.sqrt(sum(row.gap**2 for row in rows)) if rows else None
+        gaps = [row.gap for row in self.parameter_rows()]
+        if not gaps or any(gap is None for gap in gaps):
+            return None
+        return math.sqrt(sum(gap**2 for gap in gaps if gap is not None))

@@ -71,6 +71,7 @@ class ScratchStepper(Stepper):
         self, model: nn.Linear, config: OptimizerConfig, experiments: Experiments | None = None, objective: Objective | None = None
     ) -> None:
         super().__init__(model, config, experiments, objective)
+        self._loss = self.objective.scratch_loss()  # the loss written out, where the objective writes it
         self.t = 0  # steps taken: Adam's bias correction needs it
         self.rule = config.rule
         self.buffers = {name: [torch.zeros_like(p) for p in self.params] for name in self.rule.state_names}

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from ..names import FULL_BATCH, LARGEST, SYNTHETIC, Engine, Implementation, Init, Schedule
+from ..names import FULL_BATCH, LARGEST, SYNTHETIC, Engine, Implementation, Init, Loss, Schedule
 from .rules import ALGORITHMS, AlgorithmSpec, UpdateRule
 from .rules import HYPERPARAMETERS as _HYPERPARAMETERS
 
@@ -32,7 +32,7 @@ from .rules import HYPERPARAMETERS as _HYPERPARAMETERS
 __all__ = [
     "DEFAULT_ALGORITHM", "FULL_BATCH", "HYPERPARAMETERS", "LARGEST", "PRESETS", "SCHEDULE_DEFAULTS",
     "SCHEDULE_SETTINGS", "SYNTHETIC", "Algorithm", "AtLeastOne", "AtLeastTwo", "Batch", "BatchSize", "DataConfig",
-    "Engine", "Experiments", "Finite", "Fraction", "Implementation", "Init", "NonNegative", "OptimizerConfig",
+    "Engine", "Experiments", "Finite", "Fraction", "Implementation", "Init", "Loss", "NonNegative", "OptimizerConfig",
     "OwnHyperparameter", "Positive", "Preset", "RunConfig", "Schedule", "Seed", "UnitInterval", "replaced",
     "with_optimizer",
 ]
@@ -306,6 +306,13 @@ def _comma_list(value: Any) -> Any:
     return value
 
 
+DEFAULT_CLASSES = 3  # synthetic classification: three clusters, the smallest case softmax needs
+DEFAULT_SEPARATION = 1.5  # with the default noise 0.5, centres 3 spreads apart: overlap, so a finite optimum
+# The presets' epochs suit the regression bowl; softmax's optimum lies further out along flatter
+# directions, so a classification run that does not set its epochs takes this many times more.
+CLASSIFICATION_EPOCHS = 10
+
+
 class DataConfig(BaseModel):
     """Where the training data comes from: seeded synthetic data, or a CSV file."""
 
@@ -328,6 +335,23 @@ class DataConfig(BaseModel):
     )
     true_bias: Finite = Field(default=0.8, description="Synthetic: the bias b (default 0.8, the seed's y = 3x + 0.8).")
     seed: Seed = Field(default=0, description="Seed of the synthetic data and of the train/validation split.")
+    classes: AtLeastTwo | None = Field(
+        default=None, description=f"Synthetic, with --loss cross-entropy: number of classes (default {DEFAULT_CLASSES})."
+    )
+    separation: Positive | None = Field(
+        default=None,
+        description=f"Synthetic classes: distance between neighbouring cluster centres (default {DEFAULT_SEPARATION:g}); "
+        "each cluster's spread is --noise, so a larger separation means less overlap.",
+    )
+
+    @property
+    def class_count(self) -> int:
+        """Synthetic classification: how many classes to draw."""
+        return self.classes if self.classes is not None else DEFAULT_CLASSES
+
+    @property
+    def class_separation(self) -> float:
+        return self.separation if self.separation is not None else DEFAULT_SEPARATION
 
     @property
     def is_synthetic(self) -> bool:
@@ -348,7 +372,8 @@ class DataConfig(BaseModel):
                     f"true_weights has {len(self.true_weights)} values but dims is {self.dims}"
                 )
         else:
-            wrong = [n for n in ("samples", "dims", "noise", "true_weights", "true_bias") if n in self.model_fields_set]
+            synthetic_only = ("samples", "dims", "noise", "true_weights", "true_bias", "classes", "separation")
+            wrong = [n for n in synthetic_only if n in self.model_fields_set]
             if wrong:
                 raise ValueError(f"{wrong[0]} only applies to synthetic data, not to a CSV file")
             if self.target is not None and self.features and self.target in self.features:
@@ -393,6 +418,11 @@ class RunConfig(BaseModel):
     data: DataConfig = Field(default_factory=DataConfig)
     seed: Seed = Field(default=0, description="Seed of the initial parameters and of the order batches are drawn in.")
     init: Init = Field(default=Init.NORMAL, description="Initial parameters: all zeros, or seeded draws from N(0, 1).")
+    loss: Loss = Field(
+        default=Loss.MSE,
+        description="mse (nn.MSELoss: regression, one output) or cross-entropy (nn.CrossEntropyLoss: "
+        "one output per class; the target holds class labels).",
+    )
     device: Annotated[str, BeforeValidator(_device)] = Field(
         default="auto", description="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps."
     )
@@ -402,6 +432,38 @@ class RunConfig(BaseModel):
     max_steps: AtLeastOne | None = Field(default=None, description="Stop after this many steps even if epochs remain.")
     log_every: AtLeastOne = Field(default=1, description="Write a metrics line every this many steps.")
     experiments: Experiments = Field(default_factory=Experiments)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _longer_for_classification(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or str(data.get("loss", Loss.MSE)) != Loss.CROSS_ENTROPY:
+            return data
+        optimizer = data.get("optimizer")
+        if isinstance(optimizer, OptimizerConfig) and "epochs" not in optimizer.model_fields_set:
+            epochs = optimizer.epochs * CLASSIFICATION_EPOCHS
+            return {**data, "optimizer": optimizer.model_copy(update={"epochs": epochs})}
+        if isinstance(optimizer, dict) and optimizer.get("epochs") is None:
+            try:
+                preset = PRESETS[Algorithm(optimizer.get("algorithm", DEFAULT_ALGORITHM))]
+            except ValueError:
+                return data  # the optimizer's own check names the unknown algorithm
+            return {**data, "optimizer": {**optimizer, "epochs": preset.epochs * CLASSIFICATION_EPOCHS}}
+        if optimizer is None:
+            return {**data, "optimizer": {"epochs": PRESETS[DEFAULT_ALGORITHM].epochs * CLASSIFICATION_EPOCHS}}
+        return data
+
+    @model_validator(mode="after")
+    def _data_fits_loss(self) -> RunConfig:
+        if self.loss is Loss.MSE:
+            if self.data.classes is not None or self.data.separation is not None:
+                raise ValueError("a number of classes or their separation only applies to classification: set loss to cross-entropy")
+        elif self.data.is_synthetic and self.data.true_weights is not None:
+            raise ValueError("true weights only apply to regression (loss mse): synthetic classes are drawn as clusters")
+        return self
+
+    @property
+    def classifies(self) -> bool:
+        return self.loss is Loss.CROSS_ENTROPY
 
     @model_validator(mode="after")
     def _implementation_needs_autograd(self) -> RunConfig:

@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from ..names import SYNTHETIC
 from .config import DataConfig
 from .errors import DataError
 from .files import readable_file
@@ -29,9 +30,9 @@ class Dataset:
     """Rows ready to train on. Features are already standardized when `feature_stds` is set."""
 
     x_train: np.ndarray  # (n_train, d) float32
-    y_train: np.ndarray  # (n_train, 1) float32
+    y_train: np.ndarray  # (n_train, 1) float32; classification: (n_train,) int64 class indices
     x_val: np.ndarray  # (n_val, d) float32, n_val may be 0
-    y_val: np.ndarray  # (n_val, 1) float32
+    y_val: np.ndarray  # (n_val, 1) float32; classification: (n_val,) int64
     feature_names: tuple[str, ...]
     target_name: str
     description: str
@@ -39,6 +40,12 @@ class Dataset:
     true_bias: float | None = None
     feature_means: tuple[float, ...] | None = None  # set when standardized
     feature_stds: tuple[float, ...] | None = None
+    classes: tuple[str, ...] | None = None  # classification: the labels, in the order of the model's outputs
+
+    @property
+    def outputs(self) -> int:
+        """The model's outputs: one per class, or the one prediction of a regression."""
+        return 1 if self.classes is None else len(self.classes)
 
     @property
     def n_train(self) -> int:
@@ -53,15 +60,24 @@ class Dataset:
         return int(self.x_train.shape[1])
 
 
-def load_dataset(config: DataConfig, progress: Progress | None = None) -> Dataset:
+def load_dataset(config: DataConfig, progress: Progress | None = None, classify: bool = False) -> Dataset:
     """Build the dataset a run trains on, or raise DataError with a message for a person.
 
-    `progress` is called with (bytes read, bytes in the file) while a CSV file loads."""
+    `progress` is called with (bytes read, bytes in the file) while a CSV file loads. With
+    `classify` the target holds class labels (cross-entropy): synthetic data is drawn in clusters,
+    and a CSV target's distinct values, numbers or text, become the classes."""
     feature_means: tuple[float, ...] | None = None
     feature_stds: tuple[float, ...] | None = None
+    classes: tuple[str, ...] | None = None
     if config.is_synthetic:
         try:
-            x, y, weights = _synthetic(config)
+            if classify:
+                x, y, classes = synthetic_classes(config)
+                weights: list[float] = []
+                true_bias: float | None = None
+            else:
+                x, y, weights = _synthetic(config)
+                true_bias = config.true_bias
         except MemoryError:
             raise DataError(
                 f"synthetic data of {config.samples:,} rows × {config.dims:,} features does not fit in memory: "
@@ -69,30 +85,36 @@ def load_dataset(config: DataConfig, progress: Progress | None = None) -> Datase
             ) from None
         names, target = tuple(f"x{i + 1}" for i in range(config.dims)), "y"
         description = f"synthetic: {config.samples} rows, {config.dims} feature(s), noise {config.noise:g}"
-        true_weights: tuple[float, ...] | None = tuple(weights)
-        true_bias: float | None = config.true_bias
+        if classify:
+            description += f", {config.class_count} classes {config.class_separation:g} apart"
+        true_weights: tuple[float, ...] | None = tuple(weights) if not classify else None
         x_train, y_train, x_val, y_val = _split(x, y, config.val_fraction, config.seed, config.source)
         if config.standardized:
             means, stds = _standardize_stats(x_train)
             x_train = (x_train - means) / stds
             x_val = (x_val - means) / stds
             feature_means, feature_stds = tuple(means.tolist()), tuple(stds.tolist())
-        _check_scale(config, _largest(y_train)[0], _largest(x_train), names, target)
+        _check_scale(config, 0.0 if classify else _largest(y_train)[0], _largest(x_train), names, target)
     else:
-        table = read_csv(Path(config.source), config.target, config.features, progress)
-        names, target, values = table.feature_names, table.target_name, table.values
+        table = read_csv(Path(config.source), config.target, config.features, progress, classify)
+        names, target, values, classes = table.feature_names, table.target_name, table.values, table.classes
         del table  # its x and y are views of `values`, which _csv_arrays shrinks in place
         description = f"{config.source}: {len(values)} rows, {len(names)} feature(s), target {target!r}"
         true_weights, true_bias = None, None
-        x_train, y_train, x_val, y_val, stats = _csv_arrays(values, config, names, target)
+        if classes is not None:
+            description += f", {len(classes)} classes"
+        x_train, y_train, x_val, y_val, stats = _csv_arrays(values, config, names, target, classify)
         del values
         if stats is not None:
             feature_means, feature_stds = tuple(stats[0].tolist()), tuple(stats[1].tolist())
+    if classes is not None:
+        y_train, y_val = _class_indices(y_train, y_val, classes, config.source, target)
+    target_type = np.int64 if classes is not None else np.float32
     return Dataset(
         x_train=np.ascontiguousarray(x_train, dtype=np.float32),
-        y_train=np.ascontiguousarray(y_train, dtype=np.float32),
+        y_train=np.ascontiguousarray(y_train, dtype=target_type),
         x_val=np.ascontiguousarray(x_val, dtype=np.float32),
-        y_val=np.ascontiguousarray(y_val, dtype=np.float32),
+        y_val=np.ascontiguousarray(y_val, dtype=target_type),
         feature_names=names,
         target_name=target,
         description=description,
@@ -100,7 +122,42 @@ def load_dataset(config: DataConfig, progress: Progress | None = None) -> Datase
         true_bias=true_bias,
         feature_means=feature_means,
         feature_stds=feature_stds,
+        classes=classes,
     )
+
+
+def _class_indices(
+    y_train: np.ndarray, y_val: np.ndarray, classes: tuple[str, ...], source: str, target: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The class columns as flat int64 indices, checked: every class must be trained on."""
+    train, val = y_train.reshape(-1).astype(np.int64), y_val.reshape(-1).astype(np.int64)
+    seen = np.bincount(train, minlength=len(classes))
+    missing = [classes[i] for i in range(len(classes)) if seen[i] == 0]
+    if missing:
+        where = "synthetic data" if source == SYNTHETIC else source
+        raise DataError(
+            f"{where}: class {missing[0]!r} of the target {target!r} appears only in the validation rows, so the model "
+            "could never learn it: add rows of that class, or choose another --val-fraction or --data-seed"
+        )
+    return train, val
+
+
+def synthetic_classes(config: DataConfig) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Gaussian clusters, one per class, of spread `noise`, their centres `separation` apart: on a
+    line for one feature, else at the corners of a regular polygon in the first two features."""
+    k, d, gap = config.class_count, config.dims, config.class_separation
+    centres = np.zeros((k, d))
+    if d == 1:
+        centres[:, 0] = gap * (np.arange(k) - (k - 1) / 2)
+    else:
+        radius = gap / (2 * math.sin(math.pi / k))  # neighbouring corners `gap` apart
+        angles = 2 * math.pi * np.arange(k) / k
+        centres[:, 0], centres[:, 1] = radius * np.cos(angles), radius * np.sin(angles)
+    rng = np.random.default_rng([config.seed, 3])
+    labels = np.arange(config.samples) % k  # as balanced as the row count allows, in a seeded order
+    rng.shuffle(labels)
+    x = centres[labels] + rng.standard_normal((config.samples, d)) * config.noise
+    return x, labels.astype(np.float64).reshape(-1, 1), tuple(str(i) for i in range(k))
 
 
 def _largest(values: np.ndarray) -> np.ndarray:
@@ -114,7 +171,7 @@ BLOCK_ROWS = 1 << 16  # rows converted at a time: memory for them is the fixed o
 
 
 def _csv_arrays(
-    values: np.ndarray, config: DataConfig, names: tuple[str, ...], target: str
+    values: np.ndarray, config: DataConfig, names: tuple[str, ...], target: str, classify: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
     """The float32 train and validation arrays from the reader's float64 (n, d + 1) table, target
     last, with peak memory about twice those arrays: the rows are standardized and made float32 in
@@ -160,7 +217,7 @@ def _csv_arrays(
         largest = np.maximum(largest, _largest(rows[is_train[start : start + BLOCK_ROWS]]))
         compact[start * width : (start + len(rows)) * width] = rows.reshape(-1)
     del compact
-    _check_scale(config, float(largest[d]), largest[:d], names, target)
+    _check_scale(config, 0.0 if classify else float(largest[d]), largest[:d], names, target)
     values.resize(((n + 1) // 2, width), refcheck=False)  # the float32 rows fill the first half
     rows32 = values.reshape(-1).view(np.float32)[: n * width].reshape(n, width)
     arrays = []
@@ -251,10 +308,54 @@ def _standardize_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 @dataclass(frozen=True)
 class CsvTable:
     x: np.ndarray  # float64 (n, d)
-    y: np.ndarray  # float64 (n, 1)
+    y: np.ndarray  # float64 (n, 1); classes: the class index of each row
     feature_names: tuple[str, ...]
     target_name: str
     values: np.ndarray  # float64 (n, d + 1): x and y are views of it, the target last
+    classes: tuple[str, ...] | None = None  # the target's labels, when it holds classes
+
+
+MAX_CLASSES = 100  # more distinct labels than this: the target is a measurement, not a class
+
+
+class _Labels:
+    """A class column's labels as they are read: each new text gets the next code."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, int] = {}
+
+    def code(self, text: str) -> int:
+        return self.codes.setdefault(text, len(self.codes))
+
+    def finish(self, name: str, target: str, codes: np.ndarray) -> tuple[str, ...]:
+        """The classes in the model's output order, and `codes` renumbered to match it in place:
+        numeric labels by value (so 2 comes before 10), others alphabetically."""
+        texts = list(self.codes)
+        if len(texts) < 2:
+            found = f"one class ({texts[0]!r})" if texts else "no classes"
+            raise DataError(f"{name}: the target {target!r} holds {found}; classification needs at least 2")
+        if len(texts) > MAX_CLASSES:
+            raise DataError(
+                f"{name}: the target {target!r} has {len(texts)} distinct values, which looks continuous "
+                f"(at most {MAX_CLASSES} classes): predict it with --loss mse"
+            )
+        numbers = [_number_or_none(text) for text in texts]
+        if all(number is not None for number in numbers):
+            order = sorted(range(len(texts)), key=lambda i: (numbers[i], texts[i]))
+        else:
+            order = sorted(range(len(texts)), key=lambda i: texts[i])
+        renumber = np.empty(len(texts), dtype=np.float64)
+        renumber[order] = np.arange(len(texts))
+        codes[:] = renumber[codes.astype(np.int64)]
+        return tuple(texts[i] for i in order)
+
+
+def _number_or_none(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 DELIMITERS = ",;\t|"  # comma first: what a tie or a one-column file falls back to
@@ -272,7 +373,8 @@ Progress = Callable[[int, int], None]  # (bytes read, bytes in the file)
 
 
 def read_csv(
-    path: Path, target: str | None = None, features: list[str] | None = None, progress: Progress | None = None
+    path: Path, target: str | None = None, features: list[str] | None = None, progress: Progress | None = None,
+    classes: bool = False,
 ) -> CsvTable:
     """Read a CSV with a header row. Every problem names the file, and the row and column.
 
@@ -287,15 +389,23 @@ def read_csv(
     cannot hold, bad UTF-8, a huge cell, a problem in the header) sends the whole file to the exact
     reader, Python's csv row by row as before, which finds the precise row, column and cell, or
     accepts what Arrow was too strict for. Errors are rare, so their second, slower look is cheap.
+
+    With `classes` the target holds labels (numbers or text): the table's last column is then each
+    row's class index, and `classes` the labels in that order.
     """
     name = str(path)
     file = readable_file(name, memory_factor=CSV_MEMORY_PER_BYTE)
     total = file.stat().st_size
-    table = _read_csv_fast(file, target, features, progress, total)
+    labels = _Labels() if classes else None
+    table = _read_csv_fast(file, target, features, progress, total, labels)
     if table is None:
-        table = _read_csv_exact(name, file, target, features, progress, total)
+        labels = _Labels() if classes else None  # the fast reader's half-read labels start again
+        table = _read_csv_exact(name, file, target, features, progress, total, labels)
     if progress is not None:
         progress(total, total)
+    if labels is not None:
+        found = labels.finish(name, table.target_name, table.values[:, -1])
+        table = CsvTable(table.x, table.y, table.feature_names, table.target_name, table.values, found)
     return table
 
 
@@ -365,7 +475,8 @@ def _read_header(file: Path) -> tuple[str, list[str]]:
 
 
 def _read_csv_fast(
-    file: Path, target: str | None, features: list[str] | None, progress: Progress | None, total: int
+    file: Path, target: str | None, features: list[str] | None, progress: Progress | None, total: int,
+    labels: _Labels | None = None,
 ) -> CsvTable | None:
     """The table, or None when the exact reader must decide."""
     try:  # pyarrow ships no type information: its few calls here are checked by the tests instead
@@ -382,7 +493,8 @@ def _read_csv_fast(
     if len(set(raw_header)) != len(raw_header):
         return None
     chosen = [raw_header[c] for c in columns]
-    types = {cell: (pa.float64() if index in columns else pa.string()) for index, cell in enumerate(raw_header)}
+    numeric = columns[:-1] if labels is not None else columns  # a class column is read as text
+    types = {cell: (pa.float64() if index in numeric else pa.string()) for index, cell in enumerate(raw_header)}
     store: _Rows | None = None
     try:
         with file.open("rb") as raw:
@@ -400,7 +512,7 @@ def _read_csv_fast(
                 return None
             for batch in reader:
                 for index in range(len(raw_header)):
-                    if index not in columns and _longest_text(batch.column(index)) > FIELD_LIMIT:
+                    if index not in numeric and _longest_text(batch.column(index)) > FIELD_LIMIT:
                         return None
                 if store is None:  # room for the rows the file seems to hold: pages never written cost nothing
                     expected = len(batch) * total / max(1, min(ARROW_BLOCK, total))
@@ -410,7 +522,13 @@ def _read_csv_fast(
                     column = batch.column(raw_header.index(cell))
                     if column.null_count:
                         return None
-                    block[:, slot] = _numbers(column)
+                    if labels is not None and slot == len(chosen) - 1:
+                        texts = [text.strip() for text in column.to_pylist()]
+                        if not all(texts):
+                            return None  # an empty class cell: the exact reader names its row
+                        block[:, slot] = [labels.code(text) for text in texts]
+                    else:
+                        block[:, slot] = _numbers(column)
                 if not np.all(np.abs(block) <= FLOAT32_MAX):  # nan, inf, too large: said by the exact reader
                     return None
                 if progress is not None:
@@ -466,7 +584,8 @@ class _Rows:
 
 
 def _read_csv_exact(
-    name: str, file: Path, target: str | None, features: list[str] | None, progress: Progress | None, total: int
+    name: str, file: Path, target: str | None, features: list[str] | None, progress: Progress | None, total: int,
+    labels: _Labels | None = None,
 ) -> CsvTable:
     """Python's csv, row by row, in one pass that keeps only the numbers: the reader that says
     exactly what is wrong. Problems are reported in the order a person fixes them: the file's
@@ -505,7 +624,12 @@ def _read_csv_exact(
                     row_problem = DataError(f"{name}: row {body} has {len(row)} cells but the header has {len(header)}")
                     continue
                 try:
-                    cells = [_cell(name, body, header[column], row[column]) for column in columns]
+                    cells = [_cell(name, body, header[column], row[column]) for column in columns[: len(columns) - 1]]
+                    last = columns[-1]
+                    if labels is None:
+                        cells.append(_cell(name, body, header[last], row[last]))
+                    else:
+                        cells.append(labels.code(_label(name, body, header[last], row[last])))
                 except DataError as problem:
                     row_problem = problem
                     continue
@@ -569,6 +693,14 @@ def _choose_columns(name: str, header: list[str], target: str | None, features: 
         if target_index in feature_indices:
             raise DataError(f"{name}: the target column {target!r} cannot also be a feature")
     return [*feature_indices, target_index]
+
+
+def _label(name: str, row: int, column: str, text: str) -> str:
+    """A class label: any text but an empty one."""
+    text = text.strip()
+    if not text:
+        raise DataError(f"{name}: row {row}, column {column!r} (the class) is empty; fill it in or drop the row")
+    return text
 
 
 def _cell(name: str, row: int, column: str, text: str) -> float:

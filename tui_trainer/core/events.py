@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from .lab_events import StepGraph
+from .run_facts import Bias, Weights
 
 
 class RunState(StrEnum):
@@ -40,12 +41,21 @@ class Snapshot:
     requires_grad: dict[str, bool] = field(default_factory=dict)
     training: bool = True  # model.training
     eval_grad_fn: str | None = None  # the last evaluation's grad_fn: None under torch.no_grad()
+    # a classifier has one output per class: `weights` is then W row by row (class by class), and
+    # `bias`, `grad_bias` and `state`'s bias the first class's; these hold every class's
+    outputs: int = 1
+    biases: list[float] = field(default_factory=list)
+    grad_biases: list[float] | None = None
+    state_biases: dict[str, list[float]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
 class RunStarted:
     algorithm: str
     implementation: str
+    loss: str  # "mse" or "cross-entropy"
+    classes: list[str] | None  # a classifier's labels, in the order of the model's outputs
+    separable: bool | None
     description: str  # algorithm and hyperparameters, for a title
     device: str  # e.g. "cpu" or "cuda:0 (NVIDIA H200, 1.2/139.8 GiB)"
     data: str
@@ -56,8 +66,8 @@ class RunStarted:
     steps_per_epoch: int
     total_steps: int
     epochs: int
-    optimal_weights: list[float]
-    optimal_bias: float
+    optimal_weights: Weights | None  # None when no finite θ is optimal (separable classes)
+    optimal_bias: Bias | None
     optimal_loss: float
     true_weights: list[float] | None
     true_bias: float | None
@@ -69,6 +79,7 @@ class RunStarted:
     gram: list[list[float]] | None = None
     moment: list[float] | None = None
     power: float | None = None
+    outputs: int = 1  # the model's: 1 for a regression, one per class
 
 
 @dataclass(slots=True)
@@ -91,6 +102,7 @@ class ParameterPath:
     steps: list[int]
     points: list[list[float]]
     losses: list[float]
+    accuracies: list[float] | None = None  # a classifier's share of training rows right at each point
 
 
 @dataclass(slots=True)
@@ -101,6 +113,9 @@ class EpochsEnded:
     steps: list[int]  # the step each ended on
     train_losses: list[float]  # mean of each epoch's batch losses, weighted by batch size
     val_losses: list[float] | None  # None without a validation split
+    # a classifier's: the share of each epoch's rows its batches got right, and of the validation rows
+    accuracies: list[float] | None = None
+    val_accuracies: list[float] | None = None
 
 
 @dataclass(slots=True)
@@ -159,6 +174,9 @@ class StateChanged:
 class RunSummary:
     algorithm: str
     implementation: str  # torch or scratch: the autograd engine's update (fused has its own)
+    loss: str
+    classes: list[str] | None
+    separable: bool | None
     engine: str
     device: str
     state: RunState
@@ -167,10 +185,10 @@ class RunSummary:
     final_loss: float | None
     val_loss: float | None
     optimal_loss: float
-    weights: list[float]
-    bias: float
-    optimal_weights: list[float]
-    optimal_bias: float
+    weights: Weights
+    bias: Bias
+    optimal_weights: Weights | None
+    optimal_bias: Bias | None
     true_weights: list[float] | None
     true_bias: float | None
     feature_names: list[str]
@@ -179,6 +197,8 @@ class RunSummary:
     lr: float
     diverged: bool
     interrupted: bool
+    accuracy: float | None  # a classifier's share of training rows right at the end
+    val_accuracy: float | None
     steps_per_s: float
     seconds: float
     message: str = ""

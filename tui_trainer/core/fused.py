@@ -28,17 +28,19 @@ class FusedStepper(Stepper):
     def __init__(self, model: nn.Linear, config: OptimizerConfig, objective: Objective | None = None) -> None:
         super().__init__(model, config, objective=objective)
         self._loss_and_output_gradient_ = self.objective.fused_loss_and_output_gradient_
-        d = model.in_features
+        d, k = model.in_features, model.out_features
+        self._weights = k * d
         with torch.no_grad():
             self.theta = torch.cat([model.weight.reshape(-1), model.bias.reshape(-1)])
         # the model's parameters become views of θ, so the model sees every update
-        model.weight.data = self.theta[:d].view(1, d)
-        model.bias.data = self.theta[d:]
+        model.weight.data = self.theta[: k * d].view(k, d)
+        model.bias.data = self.theta[k * d :]
         self.w, self.b = model.weight.data, model.bias.data
         self._w_t = self.w.t()  # a view: it follows every in-place update of θ
         self.grad = torch.zeros_like(self.theta)
-        self._grad_w_column = self.grad[:d].view(d, 1)  # where Xᵀ(dL/dy_hat) lands, with no copy
-        self._grad_b = self.grad[d:]
+        # where Xᵀ(dL/dy_hat) lands, with no copy: the (d, k) transpose of the weight's gradient
+        self._grad_w_column = self.grad[: k * d].view(k, d).t()
+        self._grad_b = self.grad[k * d :]
         self.buffers = {name: torch.zeros_like(self.theta) for name in config.rule.state_names}
         self.t = 0
         self._step_count = torch.zeros((), dtype=self.theta.dtype, device=self.theta.device)
@@ -67,6 +69,8 @@ class FusedStepper(Stepper):
         rows = len(x)
         if rows <= BLOCK_ROWS:
             scaled = torch.addmm(self.b, x, self._w_t)  # y_hat, then dL/dy_hat in place
+            if self.classifies:
+                self.count_correct(scaled, y)
             loss = self._loss_and_output_gradient_(scaled, y, rows).div_(rows)
             torch.mm(x.t(), scaled, out=self._grad_w_column)
             torch.sum(scaled, 0, out=self._grad_b)
@@ -77,6 +81,8 @@ class FusedStepper(Stepper):
         for start in range(0, rows, BLOCK_ROWS):
             block = x[start : start + BLOCK_ROWS]
             scaled = torch.addmm(self.b, block, self._w_t)
+            if self.classifies:
+                self.count_correct(scaled, y[start : start + BLOCK_ROWS], add=start > 0)
             loss += self._loss_and_output_gradient_(scaled, y[start : start + BLOCK_ROWS], None)
             if start == 0:
                 torch.mm(block.t(), scaled, out=self._grad_w_column)
@@ -91,6 +97,8 @@ class FusedStepper(Stepper):
         loss = torch.zeros((), dtype=x.dtype, device=x.device)
         for start in range(0, len(x), BLOCK_ROWS):
             output = torch.addmm(self.b, x[start : start + BLOCK_ROWS], self._w_t)
+            if self.classifies:
+                self.count_correct(output, y[start : start + BLOCK_ROWS], add=start > 0, evaluating=True)
             loss += self._loss_and_output_gradient_(output, y[start : start + BLOCK_ROWS], None)
         return loss.div_(max(len(x), 1))
 
@@ -99,11 +107,11 @@ class FusedStepper(Stepper):
 
     def show_gradients(self) -> None:
         """From now on the parameters' .grad show the gradient, as after loss.backward()."""
-        self.model.weight.grad = self.grad[: self.w.numel()].view_as(self.w)
+        self.model.weight.grad = self.grad[: self._weights].view_as(self.w)
         self.model.bias.grad = self._grad_b
 
     def state(self) -> dict[str, list[torch.Tensor]]:
-        d = self.w.numel()
+        d = self._weights
         return {name: [buffer[:d].view_as(self.w), buffer[d:]] for name, buffer in self.buffers.items()}
 
     def _capture_state(self) -> Any:

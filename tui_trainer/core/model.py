@@ -1,4 +1,6 @@
-"""The model: nn.Linear(features, 1), initialised the same on every device for a given seed."""
+"""The model: nn.Linear(features, outputs), initialised the same on every device for a given seed.
+
+One output predicts a number (MSE); a classifier has one output per class (cross-entropy)."""
 
 from __future__ import annotations
 
@@ -8,8 +10,8 @@ from torch import nn
 from .config import Init
 
 
-def build_model(dims: int, init: Init, seed: int, device: torch.device) -> nn.Linear:
-    model = nn.Linear(dims, 1)
+def build_model(dims: int, init: Init, seed: int, device: torch.device, outputs: int = 1) -> nn.Linear:
+    model = nn.Linear(dims, outputs)
     with torch.no_grad():
         if init is Init.ZEROS:
             model.weight.zero_()

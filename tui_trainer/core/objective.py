@@ -7,7 +7,8 @@ and the Learn view's written-out step use. Some objectives also have an exact op
 `has_closed_form` and say so plainly when there is none.
 
 Mean squared error is the seed's regression loss: for a linear model it is a quadratic bowl, so it
-has all three. (Cross-entropy, which has no closed-form optimum, is the next objective.)
+has all three. Cross-entropy, the seed's classification loss, has none: its reference is found
+numerically (core/softmax_reference.py), and `reference` gives either kind.
 
 No torch at module level: the app asks about the curvature in its own process, which never loads
 torch. Functions that need torch import it once per run, never per step.
@@ -16,18 +17,32 @@ torch. Functions that need torch import it once per run, never per step.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import numpy as np
 
 from ..names import Loss
 from .reference import Optimum, least_squares
+from .softmax_reference import ClassifierOptimum, minimum
 from .stability import Stability, stability_from_singular_values
 
 if TYPE_CHECKING:
     import torch
 
 TorchLoss = Callable[..., "torch.Tensor"]  # (prediction, target, reduction="mean"|"sum") -> loss
+
+
+class Reference(Protocol):
+    """What every run is measured against: the best loss on the training rows (for a separable
+    classification, its infimum 0), where it lies when it is reached, and the loss anywhere."""
+
+    @property
+    def loss(self) -> float: ...
+
+    @property
+    def power(self) -> float: ...  # the loss's scale, for what float32 can resolve near the optimum
+
+    def losses(self, points: np.ndarray) -> np.ndarray: ...  # the training loss at each θ
 
 
 class Objective:
@@ -37,6 +52,7 @@ class Objective:
     formula: ClassVar[str]  # the loss of a batch in symbols, for the Learn view
     output_gradient_formula: ClassVar[str]  # dL/dŷ in symbols
     has_closed_form: ClassVar[bool] = False  # an exact optimum, Hessian and level curves
+    classifies: ClassVar[bool] = False  # targets are class indices, one output per class
 
     def torch_loss(self) -> TorchLoss:
         """The loss function autograd differentiates (looked up once per run)."""
@@ -63,6 +79,14 @@ class Objective:
     def curvature(self, x: np.ndarray, y: np.ndarray, optimum: Optimum | None = None) -> Stability | None:
         """The Hessian's extremes and the step-size limits they imply, or None."""
         return None
+
+    def scratch_loss(self) -> TorchLoss:
+        """The loss as the hand-written implementation computes it: the seed writes it out."""
+        return self.torch_loss()
+
+    def reference(self, x: np.ndarray, y: np.ndarray, outputs: int, weight_decay: float) -> tuple[Reference, Stability | None]:
+        """The best loss on these rows and the curvature there (None where it has none)."""
+        raise NotImplementedError
 
 
 class MeanSquaredError(Objective):
@@ -100,8 +124,75 @@ class MeanSquaredError(Objective):
         optimum = optimum or least_squares(x, y)
         return stability_from_singular_values(optimum.singular_values, len(x))
 
+    def reference(self, x: np.ndarray, y: np.ndarray, outputs: int, weight_decay: float) -> tuple[Reference, Stability | None]:
+        optimum = self.optimum(x, y)
+        return optimum, self.curvature(x, y, optimum)
 
-OBJECTIVES: dict[Loss, Objective] = {objective.name: objective for objective in (MeanSquaredError(),)}
+
+class CrossEntropy(Objective):
+    """L = mean(−log softmax(z)_y), nn.CrossEntropyLoss, for logits z = Wx + b, one per class.
+
+    Convex but not quadratic: no closed-form optimum, a Hessian that changes with θ. Its output
+    gradient is softmax(z) − onehot(y), over n.
+    """
+
+    name = Loss.CROSS_ENTROPY
+    formula = "mean(−log softmax(z)_y)"
+    output_gradient_formula = "(softmax(z) − onehot(y))/n"
+    has_closed_form = False
+    classifies = True
+
+    def torch_loss(self) -> TorchLoss:
+        from torch.nn import functional
+
+        return functional.cross_entropy
+
+    def scratch_loss(self) -> TorchLoss:
+        return hand_cross_entropy
+
+    def fused_loss_and_output_gradient_(self, output: torch.Tensor, target: torch.Tensor, rows: int | None) -> torch.Tensor:
+        column = target.view(-1, 1)
+        top = output.amax(1, keepdim=True)
+        own = output.gather(1, column)  # z_y, before the logits become probabilities
+        probabilities = output.sub_(top).exp_()
+        total = probabilities.sum(1, keepdim=True)
+        probabilities.div_(total)
+        loss = (total.log_().add_(top).sub_(own)).sum()  # Σ log Σ exp(z) − z_y
+        probabilities.scatter_add_(1, column, torch_full_like(own, -1.0))  # softmax − onehot
+        if rows is not None:
+            probabilities.mul_(1.0 / rows)
+        return loss
+
+    def output_gradient(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        shifted = prediction - prediction.amax(1, keepdim=True)
+        probabilities = shifted.exp() / shifted.exp().sum(1, keepdim=True)
+        onehot = probabilities.new_zeros(probabilities.shape).scatter_(1, target.view(-1, 1), 1.0)
+        return (probabilities - onehot) / len(target)
+
+    def batch_loss(self, prediction: torch.Tensor, target: torch.Tensor) -> float:
+        return float(hand_cross_entropy(prediction, target))
+
+    def reference(self, x: np.ndarray, y: np.ndarray, outputs: int, weight_decay: float) -> tuple[Reference, Stability | None]:
+        found: ClassifierOptimum = minimum(x, y, outputs, weight_decay)
+        return found, found.stability()
+
+
+def torch_full_like(like: torch.Tensor, value: float) -> torch.Tensor:
+    import torch
+
+    return torch.full_like(like, value)
+
+
+def hand_cross_entropy(logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    """Cross-entropy written out as the seed writes MSE: softmax by hand (shifted by the row's
+    largest logit, so exp never overflows), then −log of each row's own class."""
+    shifted = logits - logits.amax(1, keepdim=True).detach()  # the shift changes no probability
+    log_probabilities = shifted - shifted.exp().sum(1, keepdim=True).log()
+    picked = -log_probabilities.gather(1, target.view(-1, 1))
+    return picked.sum() if reduction == "sum" else picked.mean()
+
+
+OBJECTIVES: dict[Loss, Objective] = {objective.name: objective for objective in (MeanSquaredError(), CrossEntropy())}
 
 
 def objective_for(loss: Loss | str = Loss.MSE) -> Objective:

@@ -16,6 +16,7 @@ from .data import load_dataset
 from .errors import ConfigError
 from .events import Event, RunState, RunSummary, StateChanged
 from .race_events import EntryEvent, EntryResult, RaceEntry, RaceFinished, RaceResult, RaceStarted, Reach, entry_config
+from .run_facts import run_facts
 from .trainer import Trainer, single_thread_when
 
 
@@ -34,7 +35,7 @@ class Race:
         self.entries = entries
         self.sink = sink or (lambda event: None)
         self.control = control or RunControl()
-        dataset = load_dataset(base.data)
+        dataset = load_dataset(base.data, classify=base.classifies)
         self.trainers = [
             Trainer(
                 entry_config(base, entry),
@@ -46,8 +47,10 @@ class Race:
             for index, entry in enumerate(entries)
         ]
         self.optimum = self.trainers[0].optimum
+        self.facts = run_facts(base.optimizer, dataset, self.optimum, base.loss.value)
         self.data = dataset.description
-        self.reach = [Reach(self.optimum.loss, self.optimum.power) for _ in entries]
+        separable = bool(self.facts["separable"]) and base.optimizer.weight_decay == 0
+        self.reach = [Reach(self.optimum.loss, self.optimum.power, separable) for _ in entries]
         self.state = RunState.IDLE
 
     def _entry_sink(self, index: int) -> Callable[[Event], None]:
@@ -59,7 +62,7 @@ class Race:
 
     def run(self) -> RaceResult:
         names, algorithms = [e.name for e in self.entries], [e.optimizer.algorithm.value for e in self.entries]
-        self.sink(RaceStarted(names, algorithms, self.optimum.loss, self.optimum.power))
+        self.sink(RaceStarted(names, algorithms, self.optimum.loss, self.optimum.power, self.reach[0].goal))
         for trainer in self.trainers:
             trainer.begin()
         live = list(self.trainers)
@@ -105,10 +108,11 @@ class Race:
         result = RaceResult(
             optimal_loss=self.optimum.loss,
             target_loss=self.reach[0].target,
-            optimal_weights=list(self.optimum.weights),
-            optimal_bias=self.optimum.bias,
+            optimal_weights=self.facts["optimal_weights"],
+            optimal_bias=self.facts["optimal_bias"],
             data=self.data,
             interrupted=self.control.stopped,
+            goal=self.reach[0].goal,
         )
         for entry, summary, reach in zip(self.entries, summaries, self.reach, strict=True):
             result.entries.append(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
 from .events import Event, ParameterPath, RunFinished, StepLosses, finite_dict
+from .run_facts import Bias, Weights
 
 if TYPE_CHECKING:
     from .config import OptimizerConfig, RunConfig
@@ -30,6 +31,9 @@ def reach_target(optimal_loss: float, scale: float) -> float:
 class RaceEntry:
     name: str
     optimizer: OptimizerConfig
+    # the settings as given (shared ones included): a run re-validates them with its loss, whose
+    # defaults may differ (a classification's longer epochs)
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 def parse_entries(spec: str, shared: dict[str, Any] | None = None) -> list[RaceEntry]:
@@ -70,7 +74,7 @@ def parse_entries(spec: str, shared: dict[str, Any] | None = None) -> list[RaceE
         except ValidationError as error:
             raise ConfigError(f"entry {part!r}: " + "; ".join(explain(error, model=OptimizerConfig))) from None
         seen[part] = seen.get(part, 0) + 1
-        entries.append(RaceEntry(part if seen[part] == 1 else f"{part}#{seen[part]}", optimizer))
+        entries.append(RaceEntry(part if seen[part] == 1 else f"{part}#{seen[part]}", optimizer, values))
     return entries
 
 
@@ -78,23 +82,33 @@ def entry_config(base: RunConfig, entry: RaceEntry) -> RunConfig:
     """The run of one entry; an entry at odds with the shared settings is a clear error."""
     from pydantic import ValidationError
 
-    from .config import RunConfig, with_optimizer
+    from .config import RunConfig, replaced, with_optimizer
     from .validation import explain
 
     try:
+        if entry.settings:
+            return replaced(base, optimizer=entry.settings)
         return with_optimizer(base, entry.optimizer)
     except ValidationError as error:
         raise ConfigError(f"entry {entry.name!r}: " + "; ".join(explain(error, model=RunConfig))) from None
 
 
+NEAR_OPTIMAL_GOAL = "within 1% of the optimal loss"
+ALL_RIGHT_GOAL = "every training row classified right"  # separable classes: the optimal loss 0 is never reached
+
+
 class Reach:
-    """When a run first got within NEAR_OPTIMAL of the optimal loss, in steps and training seconds.
+    """When a run first got within NEAR_OPTIMAL of the optimal loss, in steps and training seconds;
+    for separable classes, whose optimal loss 0 no finite step reaches, when it first classified
+    every training row right.
 
     Fed the run's events; its whole-set losses come from ParameterPath (exact, not a noisy batch).
     """
 
-    def __init__(self, optimal_loss: float, scale: float = 0.0) -> None:
+    def __init__(self, optimal_loss: float, scale: float = 0.0, separable: bool = False) -> None:
         self.target = reach_target(optimal_loss, scale)
+        self.separable = separable
+        self.goal = ALL_RIGHT_GOAL if separable else NEAR_OPTIMAL_GOAL
         self.step: int | None = None
         self.seconds: float | None = None
         self._elapsed: dict[int, float] = {}  # step -> seconds, for the last losses reported
@@ -106,8 +120,9 @@ class Reach:
         if isinstance(event, StepLosses):
             self._elapsed = {event.first_step + i: t for i, t in enumerate(event.elapsed)}
         elif isinstance(event, ParameterPath):
-            for step, loss in zip(event.steps, event.losses, strict=True):
-                if loss <= self.target:
+            measures = event.accuracies if self.separable and event.accuracies is not None else event.losses
+            for step, measure in zip(event.steps, measures, strict=True):
+                if (measure >= 1.0) if self.separable else (measure <= self.target):
                     self.step = step
                     self.seconds = self._elapsed.get(step)
                     return
@@ -134,7 +149,7 @@ class RaceStarted:
     algorithms: list[str]
     optimal_loss: float
     loss_scale: float  # mean y², the loss of predicting 0: where float32's resolution lies
-
+    goal: str = NEAR_OPTIMAL_GOAL
 
 @dataclass
 class EntryResult:
@@ -147,8 +162,8 @@ class EntryResult:
     steps_to_optimal: int | None
     seconds_to_optimal: float | None
     diverged: bool
-    weights: list[float]
-    bias: float
+    weights: Weights
+    bias: Bias
     lr: float
     steps_per_s: float
 
@@ -157,10 +172,11 @@ class EntryResult:
 class RaceResult:
     optimal_loss: float
     target_loss: float  # what "within 1% of the optimal loss" means here (reach_target)
-    optimal_weights: list[float]
-    optimal_bias: float
+    optimal_weights: Weights | None  # None for separable classes: no finite θ is optimal
+    optimal_bias: Bias | None
     data: str
     interrupted: bool
+    goal: str = NEAR_OPTIMAL_GOAL  # what reaching the optimum means: NEAR_OPTIMAL_GOAL or ALL_RIGHT_GOAL
     entries: list[EntryResult] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:

@@ -52,7 +52,7 @@ def stability(gram: np.ndarray) -> Stability:
     """From G = AᵀA/n (the Hessian is 2G). Its eigenvalues are only good to about 1e-16·λmax, so a
     direction 1e12 times flatter than the steepest counts as flat."""
     eigenvalues = np.linalg.eigvalsh(2 * np.asarray(gram, dtype=np.float64))
-    return _from_eigenvalues(float(eigenvalues[-1]), float(eigenvalues[0]), resolution=1e-12)
+    return from_eigenvalues(float(eigenvalues[-1]), float(eigenvalues[0]), resolution=1e-12)
 
 
 def stability_from_singular_values(singular_values: np.ndarray, rows: int) -> Stability:
@@ -60,10 +60,11 @@ def stability_from_singular_values(singular_values: np.ndarray, rows: int) -> St
     are good to about 1e-16·σmax, so λ ratios down to ~1e-26 are real: NIST's Longley table, with
     κ ≈ 2e19, is ill-conditioned, not flat."""
     sigma = np.sort(np.asarray(singular_values, dtype=np.float64))
-    return _from_eigenvalues(2 * float(sigma[-1]) ** 2 / rows, 2 * float(sigma[0]) ** 2 / rows, resolution=1e-26)
+    return from_eigenvalues(2 * float(sigma[-1]) ** 2 / rows, 2 * float(sigma[0]) ** 2 / rows, resolution=1e-26)
 
 
-def _from_eigenvalues(largest: float, smallest: float, resolution: float) -> Stability:
+def from_eigenvalues(largest: float, smallest: float, resolution: float) -> Stability:
+    """From the Hessian's extreme eigenvalues; a λmin within `resolution`·λmax of 0 counts as flat."""
     smallest = max(smallest, 0.0)
     if smallest <= largest * resolution:  # flat along some direction: no finite condition number
         return Stability(largest, 0.0, None, 2 / largest, 2 / largest, None, None)

@@ -50,6 +50,11 @@ class Stepper:
         self._lr = config.lr
         self.last_loss: torch.Tensor | None = None  # kept (with its graph) for the inspector
         self.last_eval: torch.Tensor | None = None  # the last evaluation's loss: a grad_fn without no_grad
+        # a classifier counts the rows each step's batch got right (before its update), on the
+        # device: the trainer collects them with the losses, in the same one sync
+        self.classifies = self.objective.classifies
+        self.correct: list[torch.Tensor] = []
+        self.eval_correct: torch.Tensor | None = None  # rows the last evaluation got right
         if self.experiments.train_in_eval_mode:
             model.eval()  # for nn.Linear this changes nothing: the experiment shows exactly that
 
@@ -67,7 +72,10 @@ class Stepper:
         """
         rows = len(x)
         if rows <= BLOCK_ROWS:
-            loss = self._loss(self.model(x), y)
+            output = self.model(x)
+            if self.classifies:
+                self.count_correct(output, y)
+            loss = self._loss(output, y)
             loss.backward()  # type: ignore[no-untyped-call]  # torch leaves Tensor.backward unannotated
             self.last_loss = loss
             return loss.detach()
@@ -94,7 +102,10 @@ class Stepper:
 
     def _block_backward(self, x: torch.Tensor, y: torch.Tensor, start: int) -> torch.Tensor:
         """The summed loss of the block of rows from `start`, its gradient added into .grad."""
-        part = self._loss(self.model(x[start : start + BLOCK_ROWS]), y[start : start + BLOCK_ROWS], reduction="sum")
+        output = self.model(x[start : start + BLOCK_ROWS])
+        if self.classifies:
+            self.count_correct(output, y[start : start + BLOCK_ROWS], add=start > 0)
+        part = self._loss(output, y[start : start + BLOCK_ROWS], reduction="sum")
         part.backward()  # type: ignore[no-untyped-call]  # torch leaves Tensor.backward unannotated
         return part
 
@@ -107,13 +118,32 @@ class Stepper:
         training = self.model.training
         self.model.eval()
         if self.experiments.eval_without_no_grad:  # the graph is recorded; the number is the same
-            loss = self._eval_loss(self.model(x), y)
+            output = self.model(x)
+            loss = self._eval_loss(output, y)
         else:
             with torch.no_grad():
-                loss = self._eval_loss(self.model(x), y)
+                output = self.model(x)
+                loss = self._eval_loss(output, y)
+        if self.classifies:
+            self.count_correct(output.detach(), y, evaluating=True)
         self.model.train(training)
         self.last_eval = loss
         return loss.detach()
+
+    def count_correct(self, output: torch.Tensor, y: torch.Tensor, add: bool = False, evaluating: bool = False) -> None:
+        """Note how many rows the logits classify right (`add`: more rows of the same batch)."""
+        right = (output.detach().argmax(1) == y).sum()
+        if evaluating:
+            self.eval_correct = right if not add or self.eval_correct is None else self.eval_correct + right
+        elif add and self.correct:
+            self.correct[-1] = self.correct[-1] + right
+        else:
+            self.correct.append(right)
+
+    def take_correct(self) -> list[torch.Tensor]:
+        """The counts of the steps since the last call."""
+        taken, self.correct = self.correct, []
+        return taken
 
     @property
     def lr(self) -> float:

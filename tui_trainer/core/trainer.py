@@ -13,7 +13,7 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -43,11 +43,12 @@ from .events import (
 from .fused import FusedStepper, GraphedSteps
 from .graph_walk import GraphRecorder
 from .model import build_model
-from .objective import Objective, objective_for
+from .objective import Objective, Reference, objective_for
 from .path import PathRecorder
 from .reference import Optimum
-from .run_facts import run_facts
+from .run_facts import run_facts, shaped_bias, shaped_weights
 from .schedules import build_schedule
+from .softmax_reference import ClassifierOptimum
 from .stability import Stability
 from .stepper import Stepper
 
@@ -72,6 +73,8 @@ class _Chunk:
     val_losses: list[float]  # one per epoch that ended inside the chunk
     path: list[list[float]]  # θ after some steps, when tracked
     path_steps: list[int]  # which steps
+    correct: list[float] = field(default_factory=list)  # a classifier's: rows each step's batch got right
+    val_correct: list[float] = field(default_factory=list)  # validation rows right, per epoch ended
 
 
 class Trainer:
@@ -92,15 +95,15 @@ class Trainer:
         self.sink: EventSink = sink or (lambda event: None)
         self.control = control or RunControl()
         self.chunk_seconds = chunk_seconds
-        self.dataset = dataset if dataset is not None else load_dataset(config.data)
+        self.dataset = dataset if dataset is not None else load_dataset(config.data, classify=config.classifies)
         self.device = resolve_device(config.device)
-        self.objective = objective_for()
-        self.optimum, self.stability = _closed_form(self.objective, self.dataset)
+        self.objective = objective_for(config.loss)
+        self.optimum, self.stability = _reference(self.objective, self.dataset, config.optimizer.weight_decay)
 
         def tensor(array: np.ndarray) -> torch.Tensor:
             return torch.from_numpy(array).to(self.device)
 
-        self.model = build_model(self.dataset.dims, config.init, config.seed, self.device)
+        self.model = build_model(self.dataset.dims, config.init, config.seed, self.device, self.dataset.outputs)
         self.stepper: Stepper = build_stepper(self.model, config.optimizer, config.engine, config.experiments, self.objective)
         # θ after "every" step (a race), after fewer and fewer ("thinning": the app), or "off"
         self.path = PathRecorder(path, self.stepper.flat_parameters)
@@ -117,7 +120,9 @@ class Trainer:
             self.stepper.lr = self.schedule.lr  # a warm-up starts below the set rate
         # CUDA graphs for the fused engine; `graphs=True` on a CPU runs the same steps eagerly
         on_cuda = self.device.type == "cuda"
-        self.graph = self._make_graph(capture=on_cuda) if (on_cuda if graphs is None else graphs) else None
+        # (not for a classifier: it counts each step's right rows into a list, which a graph cannot)
+        wanted = (on_cuda if graphs is None else graphs) and not self.objective.classifies
+        self.graph = self._make_graph(capture=on_cuda) if wanted else None
         self.total_steps = config.optimizer.epochs * self.steps_per_epoch
         if config.max_steps is not None:
             self.total_steps = min(self.total_steps, config.max_steps)
@@ -129,6 +134,8 @@ class Trainer:
         self._chunk_started = 0.0
         self._epoch_loss_sum = 0.0  # batch losses of the current epoch, weighted by batch rows
         self._epoch_rows = 0
+        self._epoch_correct = 0.0  # a classifier's right rows so far in the current epoch
+        self._epoch_counted = 0
         self._chunk = 1  # steps in the next chunk, adapted to chunk_seconds
         self.last_loss: float | None = None  # the loss of the last step reported
         # the autograd lab's lessons run on a copy of this, taken in the loop's own thread (never
@@ -169,7 +176,7 @@ class Trainer:
         data, optimizer = self.dataset, self.config.optimizer
         self.sink(
             RunStarted(
-                **run_facts(optimizer, data, self.optimum),
+                **run_facts(optimizer, data, self.optimum, self.objective.name.value),
                 description=optimizer.describe(),
                 device=describe_device(self.device),
                 data=data.description,
@@ -182,6 +189,7 @@ class Trainer:
                 initial=self.snapshot(),
                 stability=self.stability,
                 **_quadratic_form(self.optimum, data.dims),
+                outputs=data.outputs,
             )
         )
         self._chunk = 1
@@ -254,13 +262,18 @@ class Trainer:
         fast = self._steps(first, count)
         path = fast.path.reshape(-1) if fast.path is not None else fast.losses[:0]
         state = [t.reshape(-1).to(self.x.dtype) for t in self.stepper.state_tensors()]  # an overflowing Σg² too
-        values = torch.cat([fast.losses, fast.val_losses, self.stepper.flat_parameters(), path, *state]).tolist()  # one sync
+        counts = fast.correct.to(self.x.dtype)  # a classifier's right rows; empty for a regression
+        values = torch.cat([fast.losses, fast.val_losses, counts, self.stepper.flat_parameters(), path, *state]).tolist()  # one sync
         if all(map(math.isfinite, values)):
-            vals, width = count + len(fast.val_losses), self.dataset.dims + 1
+            vals = count + len(fast.val_losses)
+            correct, values = values[vals : vals + len(counts)], values[:vals] + values[vals + len(counts) :]
+            width = self.parameter_count
             path_values = values[vals + width : vals + width + len(path)]  # after the losses and the parameters
             points = [path_values[i : i + width] for i in range(0, len(path_values), width)]
             steps = fast.path_steps if fast.path_steps is not None else list(range(first + 1, first + 1 + len(points)))
-            self._report(_Chunk(first, values[:count], fast.lrs, fast.times, values[count:vals], points, steps))
+            val_correct = correct[count:]
+            chunk = _Chunk(first, values[:count], fast.lrs, fast.times, values[count:vals], points, steps, correct[:count], val_correct)
+            self._report(chunk)
             if reported is not None:
                 reported += values[:count]
             return True
@@ -282,6 +295,7 @@ class Trainer:
         lrs: list[float] = []
         times: list[float] = []
         val_losses: list[torch.Tensor] = []
+        val_correct: list[torch.Tensor] = []
         self.path.start_chunk()
         s, end = first, first + count
         while s < end:  # an epoch a pass (full batches with nothing to do between steps: all at once)
@@ -293,15 +307,21 @@ class Trainer:
             self._eager_steps(order, x, y, k + done, stop - s - done, losses, times, s + done)
             lrs += [self.stepper.lr] * (stop - s)
             if stop == (epoch + 1) * per_epoch:
-                self._end_epoch(val_losses if validate else None)
+                self._end_epoch(val_losses if validate else None, val_correct)
             s = stop
         self.step = end
         points = torch.stack(self.path.points) if self.path.points else None
-        return _Tensors(torch.stack(losses), _stack(val_losses, self.x.dtype, self.device), lrs, times, points, self.path.steps)
+        # each step's right rows, then each validation's: counted after the losses in one sync
+        correct = _stack(self.stepper.take_correct() + val_correct, torch.int64, self.device)
+        return _Tensors(
+            torch.stack(losses), _stack(val_losses, self.x.dtype, self.device), lrs, times, points, self.path.steps, correct
+        )
 
-    def _end_epoch(self, val_losses: list[torch.Tensor] | None) -> None:
+    def _end_epoch(self, val_losses: list[torch.Tensor] | None, val_correct: list[torch.Tensor]) -> None:
         if val_losses is not None:
             val_losses.append(self._val_loss())
+            if self.stepper.eval_correct is not None:
+                val_correct.append(self.stepper.eval_correct)
         if self.schedule is not None:
             self.stepper.lr = self.schedule.next_epoch()
 
@@ -351,7 +371,9 @@ class Trainer:
             before = self.stepper.capture()
             lr = self.stepper.lr
             loss = self.stepper.step(*self.batches.batch(s)).item()
-            val = self._val_loss().item() if self.dataset.n_val and (s + 1) % self.steps_per_epoch == 0 else 0.0
+            right = [float(t.item()) for t in self.stepper.take_correct()]
+            epoch_ends = (s + 1) % self.steps_per_epoch == 0
+            val = self._val_loss().item() if self.dataset.n_val and epoch_ends else 0.0
             params_finite = all(map(math.isfinite, self.stepper.flat_parameters().tolist()))
             state = self.stepper.state_tensors()
             state_finite = all(bool(torch.isfinite(t).all()) for t in state)
@@ -366,6 +388,9 @@ class Trainer:
                     f"kept the parameters of step {s}. Try a smaller learning rate."
                 )
             chunk.losses.append(loss)
+            chunk.correct += right
+            if self.dataset.n_val and epoch_ends and self.stepper.eval_correct is not None:
+                chunk.val_correct.append(float(self.stepper.eval_correct.item()))
             chunk.lrs.append(lr)
             chunk.times.append(time.perf_counter())
             if self.path.tracking:  # every replayed step, thinning or not
@@ -393,12 +418,15 @@ class Trainer:
             ends, train = list(range(first + 1, end + 1)), chunk.losses
         else:
             ends, train = self._epoch_means(first, chunk.losses)
+        accuracies = self._epoch_accuracies(first, chunk.correct) if chunk.correct else None
+        val_accuracies = [right / self.dataset.n_val for right in chunk.val_correct] if chunk.val_correct else None
         if ends:
             epochs = [step // per_epoch for step in ends]
-            self.sink(EpochsEnded(epochs, ends, train, chunk.val_losses if self.dataset.n_val else None))
+            val_losses = chunk.val_losses if self.dataset.n_val else None
+            self.sink(EpochsEnded(epochs, ends, train, val_losses, accuracies, val_accuracies))
         if chunk.path:
             losses = self.optimum.losses(np.array(chunk.path)).tolist()
-            self.sink(ParameterPath(chunk.path_steps, chunk.path, losses))
+            self.sink(ParameterPath(chunk.path_steps, chunk.path, losses, _path_accuracies(self.optimum, chunk.path)))
 
     def _epoch_means(self, first: int, losses: list[float]) -> tuple[list[int], list[float]]:
         """Steps where epochs ended among these losses, and each epoch's batch-weighted mean loss
@@ -419,6 +447,24 @@ class Trainer:
                 self._epoch_loss_sum, self._epoch_rows = 0.0, 0
             step = stop
         return ends, means
+
+    def _epoch_accuracies(self, first: int, correct: list[float]) -> list[float]:
+        """The share of each ended epoch's rows its batches got right (before their updates);
+        an epoch begun in an earlier chunk carries its counts over."""
+        accuracies = []
+        for offset, right in enumerate(correct):
+            step = first + offset
+            self._epoch_correct += right
+            self._epoch_counted += self.batches.batch_rows(step)
+            if (step + 1) % self.steps_per_epoch == 0:
+                accuracies.append(self._epoch_correct / self._epoch_counted)
+                self._epoch_correct, self._epoch_counted = 0.0, 0
+        return accuracies
+
+    @property
+    def parameter_count(self) -> int:
+        """Entries of θ = [W row by row, b]: (d + 1) per output."""
+        return (self.dataset.dims + 1) * self.dataset.outputs
 
     # --- control ---
 
@@ -446,20 +492,23 @@ class Trainer:
     def snapshot(self) -> Snapshot:
         weight, bias = self.model.weight, self.model.bias
         last = self.stepper.last_loss
-        state = {
-            name: (tensors[0].detach().reshape(-1).tolist(), tensors[1].detach().reshape(-1).tolist()[0])
-            for name, tensors in self.stepper.state().items()
-        }
+        found = {name: [t.detach().reshape(-1).tolist() for t in tensors] for name, tensors in self.stepper.state().items()}
         grads = [p.grad for p in (weight, bias)]
+        biases = bias.detach().reshape(-1).tolist()
+        grad_biases = None if grads[1] is None else grads[1].reshape(-1).tolist()
         return Snapshot(
             step=self.step,
             epoch=self.step // self.steps_per_epoch,
             lr=self.stepper.lr,
             weights=weight.detach().reshape(-1).tolist(),
-            bias=bias.detach().item(),
+            bias=biases[0],
             grad_weights=None if grads[0] is None else grads[0].reshape(-1).tolist(),
-            grad_bias=None if grads[1] is None else grads[1].item(),
-            state=state,
+            grad_bias=None if grad_biases is None else grad_biases[0],
+            state={name: (tensors[0], tensors[1][0]) for name, tensors in found.items()},
+            outputs=len(biases),
+            biases=biases,
+            grad_biases=grad_biases,
+            state_biases={name: tensors[1] for name, tensors in found.items()},
             loss=self.last_loss,
             grad_fn=_grad_fn_name(last),
             requires_grad={
@@ -472,10 +521,14 @@ class Trainer:
     def summary(self) -> RunSummary:
         # huge but finite parameters can still overflow the loss: report that as unknown
         final = _finite_or_none(self.evaluate(self.x, self.y).item())
+        accuracy = self._accuracy(self.dataset.n_train)
         val = _finite_or_none(self._val_loss().item()) if self.dataset.n_val else None
+        val_accuracy = self._accuracy(self.dataset.n_val) if self.dataset.n_val else None
         snapshot = self.snapshot()
+        outputs = self.dataset.outputs
+        stability = self.stability
         return RunSummary(
-            **run_facts(self.config.optimizer, self.dataset, self.optimum),
+            **run_facts(self.config.optimizer, self.dataset, self.optimum, self.objective.name.value),
             engine=self.config.engine.value,
             device=str(self.device),
             state=self.state,
@@ -483,18 +536,27 @@ class Trainer:
             epochs=self.step // self.steps_per_epoch,
             final_loss=final,
             val_loss=val,
-            weights=snapshot.weights,
-            bias=snapshot.bias,
+            weights=shaped_weights(snapshot.weights, outputs),
+            bias=shaped_bias(snapshot.biases, outputs),
+            accuracy=accuracy,
+            val_accuracy=val_accuracy,
             lr=self.stepper.lr,
             diverged=self.state is RunState.DIVERGED,
             interrupted=self.state is RunState.STOPPED,
             steps_per_s=self.step / self.active_seconds if self.active_seconds > 0 else 0.0,
             seconds=self.active_seconds,
             message=self.message,
-            hessian_eigenvalues=[self.stability.largest, self.stability.smallest],
-            condition_number=self.stability.condition_number,
-            max_stable_lr=self.stability.max_stable_lr,
+            hessian_eigenvalues=None if stability is None else [stability.largest, stability.smallest],
+            condition_number=None if stability is None else stability.condition_number,
+            max_stable_lr=None if stability is None else stability.max_stable_lr,
         )
+
+    def _accuracy(self, rows: int) -> float | None:
+        """A classifier's share of rows right at the last evaluation (of `rows` rows)."""
+        right = self.stepper.eval_correct
+        if not self.objective.classifies or right is None or rows == 0:
+            return None
+        return float(right.item()) / rows
 
 
 @dataclass
@@ -505,6 +567,7 @@ class _Tensors:
     times: list[float]
     path: torch.Tensor | None  # (points, d + 1)
     path_steps: list[int] | None  # the step of each point when thinning; None: every step
+    correct: torch.Tensor  # a classifier's right rows: one per step, then one per validation
 
 
 @contextmanager
@@ -530,19 +593,27 @@ def next_chunk_size(chunk: int, ran: int, seconds: float, target: float) -> int:
     return chunk
 
 
-def _closed_form(objective: Objective, data: Dataset) -> tuple[Optimum, Stability]:
-    """The objective's exact optimum and curvature on the training rows: the reference every run
-    is measured against (optimal loss, path losses, the race's 1%, stability limits)."""
-    optimum = objective.optimum(data.x_train, data.y_train)
-    found = objective.curvature(data.x_train, data.y_train, optimum)
-    if optimum is None or found is None:
-        raise ConfigError(f"the {objective.name} loss has no closed-form optimum, which the trainer needs as its reference")
-    return optimum, found
+def _reference(objective: Objective, data: Dataset, weight_decay: float) -> tuple[Reference, Stability | None]:
+    """The objective's best loss and curvature on the training rows: the reference every run is
+    measured against (optimal loss, path losses, the race's 1%, stability limits)."""
+    try:
+        return objective.reference(data.x_train, data.y_train, data.outputs, weight_decay)
+    except ArithmeticError as error:
+        raise ConfigError(str(error)) from None
 
 
-def _quadratic_form(optimum: Optimum, dims: int) -> dict[str, Any]:
-    """RunStarted's loss as a quadratic in θ, left out past QUADRATIC_DIMS features."""
-    if dims > QUADRATIC_DIMS:
+def _path_accuracies(reference: Reference, points: list[list[float]]) -> list[float] | None:
+    """A classifier's training accuracy at each point of its path (None for a regression)."""
+    if not isinstance(reference, ClassifierOptimum):
+        return None
+    found: list[float] = reference.accuracies(np.array(points)).tolist()
+    return found
+
+
+def _quadratic_form(optimum: Reference, dims: int) -> dict[str, Any]:
+    """RunStarted's loss as a quadratic in θ, left out past QUADRATIC_DIMS features (and for a
+    loss that is not quadratic)."""
+    if dims > QUADRATIC_DIMS or not isinstance(optimum, Optimum):
         return {}
     return {"gram": optimum.gram.tolist(), "moment": optimum.moment.tolist(), "power": optimum.power}
 
