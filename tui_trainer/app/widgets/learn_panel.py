@@ -48,7 +48,6 @@ class LearnPanel(VerticalScroll):
     LearnPanel .lab-part { display: none; }
     LearnPanel.-lab .lab-part { display: block; }
     LearnPanel.-lab .step-part { display: none; }
-    LearnPanel #lab-graph { margin-top: 1; }
     LearnPanel #lab-row { height: 1; margin-top: 1; }
     LearnPanel #lab-row Label { width: auto; padding-right: 1; }
     LearnPanel #lab-row Select { width: 22; margin-right: 2; }
@@ -100,12 +99,13 @@ class LearnPanel(VerticalScroll):
             yield Button("", id="button-optimal", compact=True)
             yield Button("", id="button-above-limit", compact=True, variant="warning")
             yield Button("", id="button-lab", compact=True)
-        yield Static("", id="lab-graph", classes="lab-part")
+        # the lesson asked for on top, where it shows without scrolling; the graph of the last step below
         with Horizontal(id="lab-row", classes="lab-part"):
             yield Label("", id="lab-lesson-label")
             yield Select([(name, name) for name in LESSON_NAMES], prompt="…", compact=True, id="select-lesson")
             yield Button("", id="button-step-page", compact=True)
         yield Static("", id="lab-lesson", classes="lab-part")
+        yield Static("", id="lab-graph", classes="lab-part")
 
     def on_mount(self) -> None:
         self.refresh_texts()
@@ -146,9 +146,12 @@ class LearnPanel(VerticalScroll):
         self.set_class(shown, "-lab")
         self.query_one("#lesson-heading", Label).update(lab_label(self.lang, "lab") if shown else text(self.lang, "lesson"))
         self.scroll_home(animate=False)
+        if shown:  # hidden, they had no width to fit: fitted now
+            self.call_after_refresh(self._show_graph)
+            self.call_after_refresh(self._show_lab_lesson)
 
     def choose_next_lesson(self) -> None:
-        """The lesson after the one chosen (the first at first); it runs, and shows under the graph."""
+        """The lesson after the one chosen (the first at first); it runs, and shows above the graph."""
         select = self.query_one("#select-lesson", Select)
         now = LESSON_NAMES.index(str(select.value)) if select.value in LESSON_NAMES else -1
         select.value = LESSON_NAMES[(now + 1) % len(LESSON_NAMES)]  # Select.Changed runs it
@@ -236,11 +239,11 @@ class LearnPanel(VerticalScroll):
 
     def show_lab_lesson(self, shown: LessonShown) -> None:
         """An engine.protocol.LessonShown: the lesson's code and what torch said, or why it could not run;
-        scrolled to, since it was asked for."""
+        from its top, since it was asked for."""
         self.lesson = shown
         self._show_lab_lesson()
         if self.showing_lab:
-            self.call_after_refresh(self.scroll_to_widget, self.query_one("#lab-row"), top=True, animate=False)
+            self.scroll_home(animate=False)
 
     def _show_graph(self) -> None:
         graph = self.query_one("#lab-graph", Static)
