@@ -21,7 +21,7 @@ def test_a_three_class_csv_trains_and_reports_its_classes(capsys, tmp_path):
     )
     assert code == 0, err
     summary = strict_json(out)
-    assert CLASSIFIER_FIELDS <= summary.keys()
+    assert summary.keys() >= CLASSIFIER_FIELDS
     assert summary["loss"] == "cross-entropy"
     assert summary["classes"] == ["setosa", "versicolor", "virginica"]  # the model's output order
     assert len(summary["weights"]) == 3 and all(len(row) == 2 for row in summary["weights"])
@@ -63,7 +63,7 @@ def test_separable_clusters_say_so(capsys):
 def test_bad_class_columns_exit_2_with_one_line(capsys, tmp_path, csv, flags, words):
     path = tmp_path / "bad.csv"
     path.write_text(csv)
-    code, out, err = train(capsys, "--loss", "cross-entropy", "--data", str(path), "--val-fraction", "0", *flags)
+    code, _, err = train(capsys, "--loss", "cross-entropy", "--data", str(path), "--val-fraction", "0", *flags)
     assert code == 2
     assert words in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
