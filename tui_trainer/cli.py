@@ -53,7 +53,7 @@ def presets_text() -> str:
 
 def _misplaced_output_flag(argv: list[str]) -> str | None:
     """Output flags belong to a command: `tui-trainer --json` alone is a slip worth naming."""
-    if any(arg in ("train", "race") for arg in argv):
+    if any(arg in ("train", "race", "config") for arg in argv):
         return None
     return next((arg for arg in argv if arg.split("=")[0] in OUTPUT_FLAGS), None)
 
@@ -66,6 +66,13 @@ def add_output_flags(parser: argparse.ArgumentParser, what: str) -> None:
     output.add_argument("--quiet", action="store_true", help="no progress bar even on a terminal")
 
 
+def add_config_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", metavar="FILE.toml", default=argparse.SUPPRESS,
+        help="read the settings from a TOML file (tui-trainer config prints one); flags given as well override it",
+    )
+
+
 def build_parser() -> Parser:
     parser = Parser(
         prog="tui-trainer",
@@ -73,6 +80,7 @@ def build_parser() -> Parser:
         "With no command, opens the app with these settings preloaded.",
     )
     parser.add_argument("--version", action="version", version=f"tui-trainer {version()}")
+    add_config_flag(parser)
     add_run_flags(parser)
     parser.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the Learn view's explanations")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
@@ -81,6 +89,7 @@ def build_parser() -> Parser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     train.lists_presets = True
+    add_config_flag(train)
     add_run_flags(train)
     add_output_flags(train, "")
     race = commands.add_parser(
@@ -93,8 +102,18 @@ def build_parser() -> Parser:
         help="algorithms separated by commas, each with :setting=value pairs, "
         "e.g. bgd,sgd,adam:lr=0.1,momentum:lr=0.05:momentum=0.9",
     )
+    add_config_flag(race)
     add_run_flags(race, shared_only=True)
     add_output_flags(race, " (each line names its entry)")
+    config = commands.add_parser(
+        "config",
+        help="print the settings as a commented TOML file (the defaults, or those the flags give)",
+        description="Print every setting as a commented TOML file that --config reads: the defaults, "
+        "with the flags given (and --config FILE) applied. Redirect it to a file to start from.",
+    )
+    add_config_flag(config)
+    add_run_flags(config)
+    config.add_argument("--log-every", metavar="N", default=argparse.SUPPRESS, help=Flag("--log-every", "log_every").help())
     from .serve import add_serve_parser
 
     add_serve_parser(commands)  # stdlib only: the web server is imported when serving
@@ -103,10 +122,8 @@ def build_parser() -> Parser:
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
     """Settings from the flags that were given; a bad value exits 2 with one line naming the flag."""
-    from pydantic import ValidationError
-
-    from .core.config import RunConfig
-    from .core.validation import explain
+    from .core.config_file import run_config
+    from .core.errors import ConfigError
 
     values: dict[str, Any] = {}
     for flag in (*RUN_FLAGS, Flag("--log-every", "log_every")):
@@ -115,9 +132,9 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
             section, _, field = flag.path.rpartition(".")
             (values.setdefault(section, {}) if section else values)[field] = value
     try:
-        return RunConfig.model_validate(values)
-    except ValidationError as error:
-        fail("; ".join(explain(error, {**FLAG_NAMES, "log_every": "--log-every"}, RunConfig)))
+        return run_config(getattr(args, "config", None), values, {**FLAG_NAMES, "log_every": "--log-every"})
+    except ConfigError as error:
+        fail(str(error))
 
 
 def version() -> str:
@@ -175,6 +192,11 @@ def _main(argv: list[str]) -> int:
         from .headless import train
 
         return train(config, metrics=args.metrics, as_json=args.json, quiet=args.quiet)
+    if args.command == "config":
+        from .core.config_file import dump_config
+
+        print(dump_config(config), end="")
+        return EXIT_OK
     if args.command == "serve":
         from .serve import serve
 
