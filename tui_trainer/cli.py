@@ -73,6 +73,16 @@ def add_config_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _steps(value: str) -> int:
+    try:
+        steps = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {value!r}") from None
+    if steps < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {steps}")
+    return steps
+
+
 def build_parser() -> Parser:
     parser = Parser(
         prog="tui-trainer",
@@ -92,6 +102,18 @@ def build_parser() -> Parser:
     add_config_flag(train)
     add_run_flags(train)
     add_output_flags(train, "")
+    folder = train.add_argument_group("run folder")
+    folder.add_argument(
+        "--save", metavar="DIR", help="keep the run in the folder DIR: config.toml, metrics.jsonl, summary.json and checkpoint.pt"
+    )
+    folder.add_argument(
+        "--resume", metavar="DIR",
+        help="continue the run saved in DIR exactly where it stopped; --epochs and --max-steps given are totals for the whole run",
+    )
+    folder.add_argument(
+        "--checkpoint-every", metavar="N", type=_steps,
+        help="steps between checkpoints (default 1000); the last is always written at the end and on an interrupt",
+    )
     race = commands.add_parser(
         "race",
         help="race several optimizers on the same problem and print a table",
@@ -120,21 +142,57 @@ def build_parser() -> Parser:
     return parser
 
 
-def config_from_args(args: argparse.Namespace) -> RunConfig:
-    """Settings from the flags that were given; a bad value exits 2 with one line naming the flag."""
-    from .core.config_file import run_config
-    from .core.errors import ConfigError
+NAMES = {**FLAG_NAMES, "log_every": "--log-every"}
 
+
+def flag_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings the flags given set, nested as RunConfig takes them."""
     values: dict[str, Any] = {}
     for flag in (*RUN_FLAGS, Flag("--log-every", "log_every")):
         if hasattr(args, flag.dest):
             value = getattr(args, flag.dest)
             section, _, field = flag.path.rpartition(".")
             (values.setdefault(section, {}) if section else values)[field] = value
+    return values
+
+
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    """Settings from --config and the flags given; a bad value exits 2 with one line naming it."""
+    from .core.config_file import run_config
+    from .core.errors import ConfigError
+
     try:
-        return run_config(getattr(args, "config", None), values, {**FLAG_NAMES, "log_every": "--log-every"})
+        return run_config(getattr(args, "config", None), flag_values(args), NAMES)
     except ConfigError as error:
         fail(str(error))
+
+
+def _train(args: argparse.Namespace) -> int:
+    """`tui-trainer train`, with its run folder: a new one (--save) or one to continue (--resume)."""
+    from .core.errors import ConfigError
+    from .core.run_folder import RunFolder
+    from .headless import train
+
+    if args.checkpoint_every is not None and not (args.save or args.resume):
+        fail("--checkpoint-every needs a run folder: --save DIR (or --resume DIR)")
+    folder: RunFolder | None = None
+    try:
+        if args.resume is not None:
+            if args.save is not None:
+                fail(f"--resume {args.resume} keeps saving into that folder: leave out --save")
+            if hasattr(args, "config"):
+                fail(f"--resume {args.resume} reads the run's own settings: leave out --config")
+            folder = RunFolder.existing(args.resume)
+            config = folder.resumed_config(flag_values(args), NAMES)
+        else:
+            config = config_from_args(args)
+            folder = RunFolder.create(args.save, config) if args.save is not None else None
+    except ConfigError as error:
+        fail(str(error))
+    return train(
+        config, metrics=args.metrics, as_json=args.json, quiet=args.quiet,
+        folder=folder, resume=args.resume is not None, checkpoint_every=args.checkpoint_every,
+    )
 
 
 def version() -> str:
@@ -187,11 +245,9 @@ def _main(argv: list[str]) -> int:
         command = f"tui-trainer {args.command}" if args.command else "tui-trainer"
         hint = "; an entry takes its own settings, e.g. --entries adam:lr=0.1" if args.command == "race" else ""
         fail(f"unrecognized arguments: {' '.join(leftovers)}{hint} (see {command} --help)")
-    config = config_from_args(args)
     if args.command == "train":
-        from .headless import train
-
-        return train(config, metrics=args.metrics, as_json=args.json, quiet=args.quiet)
+        return _train(args)
+    config = config_from_args(args)
     if args.command == "config":
         from .core.config_file import dump_config
 

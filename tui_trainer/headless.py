@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
     from .core.control import RunControl
     from .core.files import OutputFile
+    from .core.run_folder import RunFolder
+    from .core.trainer import Trainer
     from .metrics import MetricsWriter
 
 T = TypeVar("T")
@@ -81,7 +83,13 @@ def _warn_if_metrics_are_huge(lines: int, log_every: int) -> None:
     )
 
 
-def train(config: RunConfig, *, metrics: str | None, as_json: bool, quiet: bool) -> int:
+DEFAULT_CHECKPOINT_EVERY = 1000  # steps between a run folder's checkpoints, when --checkpoint-every is not given
+
+
+def train(
+    config: RunConfig, *, metrics: str | None, as_json: bool, quiet: bool,
+    folder: RunFolder | None = None, resume: bool = False, checkpoint_every: int | None = None,
+) -> int:
     from .core.control import RunControl
 
     control = RunControl()
@@ -92,19 +100,36 @@ def train(config: RunConfig, *, metrics: str | None, as_json: bool, quiet: bool)
 
         with _loading_bar(None if config.data.is_synthetic else _progress_bar(quiet)) as progress:
             dataset = load_dataset(config.data, progress=progress)
-        return Trainer(config, control=control, dataset=dataset)
+        trainer = Trainer(config, control=control, dataset=dataset)
+        if resume and folder is not None:
+            _continue_from_checkpoint(trainer, folder)
+            folder.write_config(config)  # its new totals: the folder describes the run it holds
+        return trainer
 
     trainer = _build(make)
     if trainer is None:
         return EXIT_INTERRUPTED
     sinks: list[Callable[[Event], None]] = []
+    writers: list[MetricsWriter] = []
     handle: OutputFile | None = None
     if metrics is not None:  # an empty name is refused, not ignored
         from .metrics import MetricsWriter
 
         handle = _open_metrics(metrics, config, control)
-        sinks.append(MetricsWriter(handle, config.log_every))
-        _warn_if_metrics_are_huge(trainer.total_steps // config.log_every, config.log_every)
+        writers.append(MetricsWriter(handle, config.log_every))
+        _warn_if_metrics_are_huge((trainer.total_steps - trainer.step) // config.log_every, config.log_every)
+    saved: OutputFile | None = None
+    if folder is not None:
+        from .core.errors import TrainerError
+        from .metrics import MetricsWriter
+
+        inputs = [] if config.data.is_synthetic else [config.data.source]
+        try:
+            saved = folder.open_metrics(inputs, control.stop, trainer.step if resume else None)
+        except TrainerError as error:
+            fail(str(error))
+        writers.append(MetricsWriter(saved, config.log_every))
+    sinks += writers
     progress = _progress_bar(quiet)
     if progress:
         sinks.append(progress)
@@ -114,12 +139,81 @@ def train(config: RunConfig, *, metrics: str | None, as_json: bool, quiet: bool)
             each(event)
 
     trainer.sink = sink
-    summary = _run_to_the_end(trainer.run, control, progress, handle)
+    problems: list[str] = []
+    run = trainer.run if folder is None else _saving(trainer, folder, checkpoint_every or DEFAULT_CHECKPOINT_EVERY, writers, problems)
+    summary = _run_to_the_end(run, control, progress, handle)
+    if saved is not None:
+        saved.close()
     _print_summary(summary, as_json)
+    for problem in problems:  # the run folder could not be written: the run stopped there
+        print(f"tui-trainer: error: {problem}", file=sys.stderr)
+    if saved is not None and saved.error is not None:
+        print(f"tui-trainer: error: --save: {saved.error}; the run stopped there (complete lines kept)", file=sys.stderr)
+    if problems or (saved is not None and saved.error is not None):
+        return _ended(EXIT_BAD_INPUT, handle)
     if summary.state is RunState.DIVERGED:
         print(f"tui-trainer: diverged: {summary.message}", file=sys.stderr)
         return _ended(EXIT_DIVERGED, handle)
     return _ended(EXIT_INTERRUPTED if summary.interrupted else EXIT_OK, handle)
+
+
+def _continue_from_checkpoint(trainer: Trainer, folder: RunFolder) -> None:
+    """Put `trainer` where the folder's checkpoint left its run (a run stopped before its first
+    checkpoint starts again from step 0); a run with nothing left to do is refused."""
+    from .core import checkpoint
+    from .core.errors import ConfigError
+    from .core.run_folder import CHECKPOINT, CONFIG, RESUMABLE_CHANGES, different_settings
+
+    state = folder.load_checkpoint(trainer.device)
+    if state is None:
+        return
+    from .core.config import RunConfig
+
+    try:
+        saved = RunConfig.model_validate(state["config"])
+    except Exception:
+        raise ConfigError(f"{folder.file(CHECKPOINT)}: its settings are not readable by this tui-trainer") from None
+    moved = [path for path in different_settings(saved, trainer.config) if path not in RESUMABLE_CHANGES]
+    if moved:
+        raise ConfigError(f"{folder.file(CONFIG)} does not match the run's checkpoint ({moved[0]} differs); it was edited after the run")
+    checkpoint.restore(trainer, state)
+    if checkpoint.saved_state(state) is RunState.DIVERGED:
+        raise ConfigError(f"--resume {folder.path}: the run diverged at step {trainer.step}; there is nothing to continue")
+    if trainer.step >= trainer.total_steps:
+        raise ConfigError(
+            f"--resume {folder.path}: the run has already taken {trainer.step} of its {trainer.total_steps} steps; "
+            "give a larger --epochs or --max-steps (totals for the whole run) to continue it"
+        )
+
+
+def _saving(trainer: Trainer, folder: RunFolder, every: int, writers: list[MetricsWriter], problems: list[str]) -> Callable[[], RunSummary]:
+    """`trainer.run`, checkpointing into `folder` every `every` steps (a chunk ends exactly there)
+    and once more when the run ends, however it ends (done, stopped by a signal, diverged)."""
+    from .core.errors import TrainerError
+    from .core.trainer import single_thread_when
+
+    def flush() -> None:
+        for writer in writers:
+            writer.flush()
+
+    def save() -> None:
+        try:
+            folder.checkpoint(trainer, flush)
+        except (TrainerError, OSError) as error:
+            problems.append(str(error))
+            trainer.control.stop()
+
+    def run() -> RunSummary:
+        with single_thread_when(trainer.small_steps):
+            trainer.begin()
+            while trainer.advance(every - trainer.step % every):
+                if trainer.step % every == 0 and not problems:
+                    save()
+            if not problems:
+                save()
+            return trainer.finish()
+
+    return run
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)

@@ -1,0 +1,174 @@
+"""A run folder: a run kept on disk, to continue, compare or predict with later.
+
+    DIR/config.toml      every setting of the run (`--config` reads it)
+    DIR/metrics.jsonl    one JSON line per logged step, as `--metrics` writes them
+    DIR/summary.json     the `--json` summary (rewritten at each checkpoint, final at the end)
+    DIR/checkpoint.pt    the trainer's state (core/checkpoint)
+
+Every file but the metrics is replaced atomically. The metrics file is appended to, and synced
+before each checkpoint is written, so it always holds at least the steps its checkpoint counts;
+lines past the checkpoint (a run killed between the two) are cut off when the run is resumed, so
+every step is in it exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .config import RunConfig
+from .config_file import dump_config, flatten, read_config_file, run_config
+from .errors import ConfigError
+from .files import FileProblem, OutputFile, open_output, remove_leftover_temporaries, write_atomically
+
+if TYPE_CHECKING:
+    from .trainer import Trainer
+
+CONFIG, METRICS, SUMMARY, CHECKPOINT = "config.toml", "metrics.jsonl", "summary.json", "checkpoint.pt"
+
+# what may differ when a run is resumed: how long it goes, how densely it logs, where it runs
+RESUMABLE_CHANGES = ("optimizer.epochs", "max_steps", "log_every", "device")
+
+
+class RunFolder:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.metrics: OutputFile | None = None
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    @property
+    def has_run(self) -> bool:
+        return self.file(CONFIG).exists() or self.file(CHECKPOINT).exists()
+
+    # --- a new run ---
+
+    @classmethod
+    def create(cls, name: str, config: RunConfig) -> RunFolder:
+        """A folder for a new run (made if missing), its config.toml written; a folder that
+        already holds a run is refused (resume it, or choose another)."""
+        folder = cls(Path(name).expanduser())
+        if folder.path.exists() and not folder.path.is_dir():
+            raise ConfigError(f"--save {name}: is a file, not a folder")
+        if folder.has_run:
+            raise ConfigError(f"--save {name}: already holds a run; continue it with --resume {name}, or choose another folder")
+        try:
+            folder.path.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ConfigError(f"--save {name}: cannot make the folder ({error.strerror or error})") from None
+        folder.write_config(config)
+        return folder
+
+    def write_config(self, config: RunConfig) -> None:
+        if not config.data.is_synthetic:  # the folder may be used from elsewhere: keep the data findable
+            absolute = str(Path(config.data.source).expanduser().resolve())
+            config = config.model_copy(update={"data": config.data.model_copy(update={"source": absolute})})
+        self._write(CONFIG, dump_config(config, f"tui-trainer run: {self.path.name}").encode())
+
+    # --- an existing run ---
+
+    @classmethod
+    def existing(cls, name: str) -> RunFolder:
+        folder = cls(Path(name).expanduser())
+        if not folder.path.is_dir():
+            raise ConfigError(f"--resume {name}: no such folder" if not folder.path.exists() else f"--resume {name}: is not a folder")
+        if not folder.file(CONFIG).exists():
+            raise ConfigError(f"--resume {name}: holds no run (no {CONFIG})")
+        return folder
+
+    def saved_settings(self) -> dict[str, Any]:
+        values, _ = read_config_file(str(self.file(CONFIG)))
+        return values
+
+    def resumed_config(self, flags: dict[str, Any], flag_names: dict[str, str]) -> RunConfig:
+        """The run's own settings with the changes a resume allows (the flags given); a flag that
+        would change anything else is refused, naming it."""
+        saved = run_config(str(self.file(CONFIG)), {}, {})
+        wanted = run_config(str(self.file(CONFIG)), flags, flag_names)
+        changed = different_settings(saved, wanted)
+        fixed = [path for path in changed if path not in RESUMABLE_CHANGES]
+        if fixed:
+            path = fixed[0]
+            value = flatten(saved.model_dump(mode="json"))[path]
+            raise ConfigError(
+                f"{flag_names.get(path, path)} cannot change when a run is resumed (the run has {value!r}); "
+                f"start a new run from its settings with --config {self.file(CONFIG)}"
+            )
+        if "optimizer.epochs" in changed and saved.optimizer.schedule.value == "cosine":
+            raise ConfigError(
+                f"{flag_names.get('optimizer.epochs', 'epochs')} cannot change when a run with the cosine schedule is resumed "
+                "(the schedule's length is the run's epochs)"
+            )
+        return wanted
+
+    def load_checkpoint(self, device: Any) -> dict[str, Any] | None:
+        """The checkpoint's state, or None when the run was stopped before its first one."""
+        from . import checkpoint
+
+        if not self.file(CHECKPOINT).exists():
+            return None
+        return checkpoint.load(self.file(CHECKPOINT), device)
+
+    # --- as the run goes ---
+
+    def open_metrics(self, inputs: list[str], on_failure: Callable[[], None], resumed_step: int | None) -> OutputFile:
+        """metrics.jsonl for appending: fresh for a new run; for a resumed one, cut back to the
+        complete lines of the steps its checkpoint counts."""
+        remove_leftover_temporaries(self.path)
+        path = self.file(METRICS)
+        if resumed_step is not None:
+            self._write(METRICS, kept_metrics(path, resumed_step))
+        try:
+            handle = open_output(str(path), inputs, on_failure, append=resumed_step is not None)
+        except FileProblem as problem:
+            raise ConfigError(f"--save: {problem}") from None
+        self.metrics = handle
+        return handle
+
+    def checkpoint(self, trainer: Trainer, before: Callable[[], None] | None = None) -> None:
+        """The metrics so far on the disk, then the checkpoint, then the summary. `before`
+        flushes whatever writes the metrics (its lines waiting for an epoch's end)."""
+        from . import checkpoint
+
+        if before is not None:
+            before()
+        if self.metrics is not None:
+            self.metrics.sync()
+        checkpoint.save(self.file(CHECKPOINT), checkpoint.capture(trainer))
+        self.write_summary(trainer.summary().to_dict())
+
+    def write_summary(self, summary: dict[str, Any]) -> None:
+        self._write(SUMMARY, (json.dumps(summary, allow_nan=False, indent=1) + "\n").encode())
+
+    def _write(self, name: str, data: bytes) -> None:
+        try:
+            write_atomically(self.file(name), data)
+        except OSError as error:
+            raise ConfigError(f"cannot write {self.file(name)} ({error.strerror or error})") from None
+
+
+def kept_metrics(path: Path, last_step: int) -> bytes:
+    """The complete lines of `path` for steps up to `last_step` (none past it, none twice)."""
+    if not path.exists():
+        return b""
+    kept, seen = [], set()
+    for line in path.read_bytes().split(b"\n"):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # a line cut short by a kill, or an empty one
+        step = record.get("step") if isinstance(record, dict) else None
+        key = (record.get("entry"), step) if isinstance(record, dict) else None
+        if isinstance(step, int) and step <= last_step and key not in seen:
+            seen.add(key)
+            kept.append(line + b"\n")
+    return b"".join(kept)
+
+
+def different_settings(a: RunConfig, b: RunConfig) -> list[str]:
+    """The dotted paths of the settings whose values differ between two runs."""
+    left, right = flatten(a.model_dump(mode="json")), flatten(b.model_dump(mode="json"))
+    return [path for path in {**left, **right} if left.get(path) != right.get(path)]
