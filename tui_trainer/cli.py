@@ -127,6 +127,10 @@ def build_parser() -> Parser:
     add_config_flag(race)
     add_run_flags(race, shared_only=True)
     add_output_flags(race, " (each line names its entry)")
+    race.add_argument_group("run folder").add_argument(
+        "--save", metavar="DIR",
+        help="keep the race in the folder DIR: config.toml (the shared settings), metrics.jsonl, summary.json and checkpoint.pt",
+    )
     config = commands.add_parser(
         "config",
         help="print the settings as a commented TOML file (the defaults, or those the flags give)",
@@ -262,7 +266,16 @@ def _main(argv: list[str]) -> int:
 
         flags = {flag.path: flag for flag in RUN_FLAGS}
         shared = {path.rpartition(".")[2]: getattr(args, flags[path].dest) for path in RACE_SHARED if hasattr(args, flags[path].dest)}
-        return race(config, args.entries, shared, metrics=args.metrics, as_json=args.json, quiet=args.quiet)
+        folder = None
+        if args.save is not None:
+            from .core.errors import ConfigError
+            from .core.run_folder import RunFolder
+
+            try:
+                folder = RunFolder.create(args.save, config, f"tui-trainer race of {args.entries}: the settings its entries share")
+            except ConfigError as error:
+                fail(str(error))
+        return race(config, args.entries, shared, metrics=args.metrics, as_json=args.json, quiet=args.quiet, folder=folder)
     return _open_app(config, args.lang)
 
 

@@ -354,7 +354,9 @@ class _ProgressBar:
         self.progress.stop()
 
 
-def race(config: RunConfig, spec: str, shared: dict, *, metrics: str | None, as_json: bool, quiet: bool) -> int:
+def race(
+    config: RunConfig, spec: str, shared: dict, *, metrics: str | None, as_json: bool, quiet: bool, folder: RunFolder | None = None
+) -> int:
     """`tui-trainer race`: the entries side by side, then a table (or one JSON object)."""
     from .core.control import RunControl
 
@@ -379,6 +381,16 @@ def race(config: RunConfig, spec: str, shared: dict, *, metrics: str | None, as_
         handle = _open_metrics(metrics, config, control)
         writers = [MetricsWriter(handle, config.log_every, {"entry": e.name}, owns_handle=False) for e in contest.entries]
         _warn_if_metrics_are_huge(sum(t.total_steps for t in contest.trainers) // config.log_every, config.log_every)
+    saved: OutputFile | None = None
+    if folder is not None:
+        from .core.errors import TrainerError
+        from .metrics import MetricsWriter
+
+        try:
+            saved = folder.open_metrics([] if config.data.is_synthetic else [config.data.source], control.stop, None)
+        except TrainerError as error:
+            fail(str(error))
+        writers += [MetricsWriter(saved, config.log_every, {"entry": e.name}, owns_handle=False) for e in contest.entries]
     progress = _progress_bar(quiet)
 
     def sink(event: object) -> None:
@@ -390,10 +402,25 @@ def race(config: RunConfig, spec: str, shared: dict, *, metrics: str | None, as_
 
     contest.sink = sink
     result = _run_to_the_end(contest.run, control, progress, handle)
+    problem = None
+    if folder is not None and saved is not None:
+        from .core.errors import TrainerError
+
+        for writer in writers:
+            writer.flush()
+        try:
+            folder.save_race(contest, spec, result.to_dict())
+        except (TrainerError, OSError) as error:
+            problem = str(error)
+        saved.close()
+        problem = problem or (f"--save: {saved.error}" if saved.error else None)
     if as_json:
         print(json.dumps(result.to_dict(), allow_nan=False))
     else:
         _print_race(result)
+    if problem is not None:
+        print(f"tui-trainer: error: {problem}", file=sys.stderr)
+        return _ended(EXIT_BAD_INPUT, handle)
     if result.interrupted:
         return _ended(EXIT_INTERRUPTED, handle)
     if all(entry.diverged for entry in result.entries):

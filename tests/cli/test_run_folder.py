@@ -243,3 +243,20 @@ def test_kill_9_while_checkpointing_never_leaves_an_unreadable_folder(capsys, tm
     steps = [line["step"] for line in metrics(folder / "metrics.jsonl")]
     assert steps == list(range(1, json.loads(whole)["steps"] + 1))
     assert not [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_race_saves_its_folder(capsys, tmp_path):
+    folder = tmp_path / "race"
+    try:
+        code = main(["race", "--entries", "adam,sgd:lr=0.01", "--epochs", "2", "--samples", "50", "--save", str(folder), "--json"])
+    except SystemExit as exit:
+        code = exit.code
+    out = capsys.readouterr().out
+    assert code == 0
+    assert json.loads((folder / "summary.json").read_text())["entries"] == json.loads(out)["entries"]
+    lines = metrics(folder / "metrics.jsonl")
+    assert {line["entry"] for line in lines} == {"adam", "sgd:lr=0.01"} and len(lines) == 4 + 80
+    state = checkpoint.load(folder / "checkpoint.pt")
+    assert state["entries"] == "adam,sgd:lr=0.01" and [t["step"] for t in state["trainers"]] == [4, 80]
+    code, _, err = train(capsys, "--config", str(folder / "config.toml"), "--json")
+    assert code == 0, err

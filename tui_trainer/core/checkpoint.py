@@ -126,7 +126,7 @@ def load(path: Path, device: torch.device | str = "cpu") -> dict[str, Any]:
         state = torch.load(io.BytesIO(data), map_location=device, weights_only=True)
     except Exception as error:
         raise CheckpointError(f"{what} ({_first_line(error)})") from None
-    if not isinstance(state, dict) or "stepper" not in state:
+    if not isinstance(state, dict) or not ("stepper" in state or "entries" in state):
         raise CheckpointError(f"{what} (no trainer state in it)")
     return state
 

@@ -24,6 +24,7 @@ from .errors import ConfigError
 from .files import FileProblem, OutputFile, open_output, remove_leftover_temporaries, write_atomically
 
 if TYPE_CHECKING:
+    from .race import Race
     from .trainer import Trainer
 
 CONFIG, METRICS, SUMMARY, CHECKPOINT = "config.toml", "metrics.jsonl", "summary.json", "checkpoint.pt"
@@ -47,7 +48,7 @@ class RunFolder:
     # --- a new run ---
 
     @classmethod
-    def create(cls, name: str, config: RunConfig) -> RunFolder:
+    def create(cls, name: str, config: RunConfig, title: str | None = None) -> RunFolder:
         """A folder for a new run (made if missing), its config.toml written; a folder that
         already holds a run is refused (resume it, or choose another)."""
         folder = cls(Path(name).expanduser())
@@ -59,14 +60,14 @@ class RunFolder:
             folder.path.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise ConfigError(f"--save {name}: cannot make the folder ({error.strerror or error})") from None
-        folder.write_config(config)
+        folder.write_config(config, title)
         return folder
 
-    def write_config(self, config: RunConfig) -> None:
+    def write_config(self, config: RunConfig, title: str | None = None) -> None:
         if not config.data.is_synthetic:  # the folder may be used from elsewhere: keep the data findable
             absolute = str(Path(config.data.source).expanduser().resolve())
             config = config.model_copy(update={"data": config.data.model_copy(update={"source": absolute})})
-        self._write(CONFIG, dump_config(config, f"tui-trainer run: {self.path.name}").encode())
+        self._write(CONFIG, dump_config(config, title or f"tui-trainer run: {self.path.name}").encode())
 
     # --- an existing run ---
 
@@ -139,6 +140,17 @@ class RunFolder:
             self.metrics.sync()
         checkpoint.save(self.file(CHECKPOINT), checkpoint.capture(trainer))
         self.write_summary(trainer.summary().to_dict())
+
+    def save_race(self, race: Race, entries: str, result: dict[str, Any]) -> None:
+        """A race's folder at its end: its metrics synced, then every entry's trainer state (the
+        entries as given, to know them again), then the race's summary."""
+        from . import checkpoint
+
+        if self.metrics is not None:
+            self.metrics.sync()
+        state = {"entries": entries, "trainers": [checkpoint.capture(trainer) for trainer in race.trainers]}
+        checkpoint.save(self.file(CHECKPOINT), state)
+        self.write_summary(result)
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         self._write(SUMMARY, (json.dumps(summary, allow_nan=False, indent=1) + "\n").encode())
