@@ -53,7 +53,7 @@ def presets_text() -> str:
 
 def _misplaced_output_flag(argv: list[str]) -> str | None:
     """Output flags belong to a command: `tui-trainer --json` alone is a slip worth naming."""
-    if any(arg in ("train", "race", "config") for arg in argv):
+    if any(arg in ("train", "race", "config", "predict", "runs") for arg in argv):
         return None
     return next((arg for arg in argv if arg.split("=")[0] in OUTPUT_FLAGS), None)
 
@@ -140,6 +140,18 @@ def build_parser() -> Parser:
     add_config_flag(config)
     add_run_flags(config)
     config.add_argument("--log-every", metavar="N", default=argparse.SUPPRESS, help=Flag("--log-every", "log_every").help())
+    predict = commands.add_parser(
+        "predict", help="apply a saved run's model to new rows of a CSV file",
+        description="Apply the model saved in a run folder to the rows of a CSV file (its features found by column name, "
+        "standardized as the run standardized them); every row is written back with a prediction column.",
+    )
+    predict.add_argument("--run", metavar="DIR", required=True, help="the run folder (train --save DIR)")
+    predict.add_argument(
+        "--data", metavar="FILE.csv", required=True, help="rows with the run's feature columns (others are passed through)"
+    )
+    predict.add_argument("--out", metavar="FILE.csv", help="write the rows here (default: standard output)")
+    runs = commands.add_parser("runs", help="a table of the run folders under ROOT", description="List the run folders under ROOT.")
+    runs.add_argument("root", metavar="ROOT", nargs="?", help="where to look (default: runs/)")
     from .serve import add_serve_parser
 
     add_serve_parser(commands)  # stdlib only: the web server is imported when serving
@@ -251,6 +263,14 @@ def _main(argv: list[str]) -> int:
         fail(f"unrecognized arguments: {' '.join(leftovers)}{hint} (see {command} --help)")
     if args.command == "train":
         return _train(args)
+    if args.command == "runs":
+        from .runs import list_runs
+
+        return list_runs(args.root)
+    if args.command == "predict":
+        from .predict import predict
+
+        return predict(args.run, args.data, args.out)
     config = config_from_args(args)
     if args.command == "config":
         from .core.config_file import dump_config

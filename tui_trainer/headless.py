@@ -297,6 +297,9 @@ def _print_summary(summary: RunSummary, as_json: bool) -> None:
         lines.append(f"  curvature {conditioning(summary.condition_number)}; plain gradient descent diverges above lr {limit}")
     if summary.feature_means is not None:
         lines.append(f"  standardized features: means {vector(data['feature_means'])}, stds {vector(data['feature_stds'])}")
+    if isinstance(data.get("unscaled_bias"), float):  # one output: the model as a formula of the raw columns
+        terms = [f"{number(w)}·{name}" for w, name in zip(data["unscaled_weights"], summary.feature_names, strict=True)]
+        lines.append(f"  in the data's units: ŷ = {' + '.join([*terms, number(data['unscaled_bias'])])}")
     if summary.message and summary.state is not RunState.DONE:
         lines.append(f"  {summary.message}")
     print("\n".join(lines))

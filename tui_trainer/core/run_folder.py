@@ -72,12 +72,12 @@ class RunFolder:
     # --- an existing run ---
 
     @classmethod
-    def existing(cls, name: str) -> RunFolder:
+    def existing(cls, name: str, flag: str = "--resume") -> RunFolder:
         folder = cls(Path(name).expanduser())
         if not folder.path.is_dir():
-            raise ConfigError(f"--resume {name}: no such folder" if not folder.path.exists() else f"--resume {name}: is not a folder")
+            raise ConfigError(f"{flag} {name}: no such folder" if not folder.path.exists() else f"{flag} {name}: is not a folder")
         if not folder.file(CONFIG).exists():
-            raise ConfigError(f"--resume {name}: holds no run (no {CONFIG})")
+            raise ConfigError(f"{flag} {name}: holds no run (no {CONFIG})")
         return folder
 
     def saved_settings(self) -> dict[str, Any]:

@@ -48,6 +48,7 @@ from .run_facts import run_facts
 from .schedules import build_schedule
 from .stability import Stability
 from .stepper import Stepper
+from .units import in_data_units
 
 MAX_CHUNK = 1 << 14
 # Below this many numbers per step, one CPU thread beats several: the work is too small to split.
@@ -471,6 +472,10 @@ class Trainer:
             hessian_eigenvalues=[self.stability.largest, self.stability.smallest],
             condition_number=self.stability.condition_number,
             max_stable_lr=self.stability.max_stable_lr,
+            **in_data_units(
+                self.model.weight.detach().cpu().double().numpy(), self.model.bias.detach().cpu().double().numpy(),
+                self.dataset.feature_means, self.dataset.feature_stds,
+            ),
         )
 
 
