@@ -93,6 +93,16 @@ def build_parser() -> Parser:
     add_config_flag(parser)
     add_run_flags(parser)
     parser.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the Learn view's explanations")
+    app_folder = parser.add_argument_group("run folder (the app)")
+    app_folder.add_argument(
+        "--save", metavar="DIR", default=argparse.SUPPRESS, help="keep the first run started in the folder DIR, up to date"
+    )
+    app_folder.add_argument(
+        "--resume", metavar="DIR", default=argparse.SUPPRESS, help="open the run saved in DIR, paused at its step, its chart rebuilt"
+    )
+    app_folder.add_argument(
+        "--checkpoint-every", metavar="N", type=_steps, default=argparse.SUPPRESS, help="steps between checkpoints (default 1000)"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     train = commands.add_parser(
         "train", help="train headless and print a summary", description="Train headless.",
@@ -296,18 +306,38 @@ def _main(argv: list[str]) -> int:
             except ConfigError as error:
                 fail(str(error))
         return race(config, args.entries, shared, metrics=args.metrics, as_json=args.json, quiet=args.quiet, folder=folder)
-    return _open_app(config, args.lang)
+    save, resume = getattr(args, "save", None), getattr(args, "resume", None)
+    if save is not None or resume is not None:
+        from .core.errors import ConfigError
+        from .core.run_folder import RunFolder
+
+        try:
+            if resume is not None:
+                if save is not None or hasattr(args, "config"):
+                    fail(f"--resume {resume} keeps its own folder and settings: leave out --save and --config")
+                config = RunFolder.existing(resume).resumed_config(flag_values(args), NAMES)
+            elif save is not None:
+                RunFolder.check_new(save)
+        except ConfigError as error:
+            fail(str(error))
+    return _open_app(config, args.lang, save=save, resume=resume, checkpoint_every=getattr(args, "checkpoint_every", None))
 
 
-def _open_app(config: RunConfig | None, lang: str = "en") -> int:
+def _open_app(
+    config: RunConfig | None, lang: str = "en", *, save: str | None = None, resume: str | None = None, checkpoint_every: int | None = None
+) -> int:
     from .app.app import TrainerApp
 
-    app = TrainerApp(config, lang=lang)
+    app = TrainerApp(config, lang=lang, save=save, resume=resume, checkpoint_every=checkpoint_every)
     try:
         app.run()
     except Exception as error:  # Textual has restored the terminal: one line, never exit 0
+        if app.hung_up:
+            return EXIT_INTERRUPTED  # the terminal is gone: no one to tell
         print(f"tui-trainer: the app stopped: {type(error).__name__}: {error}", file=sys.stderr)
         return 1  # what Python gives an uncaught exception
+    if app.hung_up:
+        return EXIT_INTERRUPTED
     if app.return_code:  # an exception inside the app ends it with a code (Textual printed the trace)
         print(f"tui-trainer: the app stopped with an error (exit {app.return_code})", file=sys.stderr)
         return app.return_code if app.return_code > 0 else 1

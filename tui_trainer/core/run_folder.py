@@ -48,14 +48,20 @@ class RunFolder:
     # --- a new run ---
 
     @classmethod
-    def create(cls, name: str, config: RunConfig, title: str | None = None) -> RunFolder:
-        """A folder for a new run (made if missing), its config.toml written; a folder that
-        already holds a run is refused (resume it, or choose another)."""
+    def check_new(cls, name: str) -> RunFolder:
+        """A folder that can take a new run, or ConfigError saying why not (nothing is written)."""
         folder = cls(Path(name).expanduser())
         if folder.path.exists() and not folder.path.is_dir():
             raise ConfigError(f"--save {name}: is a file, not a folder")
         if folder.has_run:
             raise ConfigError(f"--save {name}: already holds a run; continue it with --resume {name}, or choose another folder")
+        return folder
+
+    @classmethod
+    def create(cls, name: str, config: RunConfig, title: str | None = None) -> RunFolder:
+        """A folder for a new run (made if missing), its config.toml written; a folder that
+        already holds a run is refused (resume it, or choose another)."""
+        folder = cls.check_new(name)
         try:
             folder.path.mkdir(parents=True, exist_ok=True)
         except OSError as error:

@@ -16,6 +16,9 @@ class Start:
     run_id: int
     config: RunConfig
     paused: bool = False
+    folder: str | None = None  # keep this run folder up to date (a new one, or with `resume` the run's own)
+    resume: bool = False  # continue the run saved in `folder`, its chart rebuilt from its metrics
+    checkpoint_every: int | None = None  # steps between checkpoints (None: the default)
 
 
 @dataclass(frozen=True)
@@ -61,11 +64,32 @@ class Ledger:
 
 
 @dataclass(frozen=True)
+class Save:
+    """Checkpoint the single run now into `folder` (made if new), and keep it up to date after."""
+
+    folder: str
+
+
+@dataclass(frozen=True)
 class Shutdown:
     pass
 
 
-Command = Start | StartRace | Pause | Resume | Step | Stop | SetLr | Ledger | Shutdown
+Command = Start | StartRace | Pause | Resume | Step | Stop | SetLr | Ledger | Save | Shutdown
+
+
+@dataclass(frozen=True)
+class Saved:
+    """The run was checkpointed into `folder` at `step` (answer to Save; not sent for the
+    periodic checkpoints)."""
+
+    folder: str
+    step: int
+
+
+@dataclass(frozen=True)
+class SaveFailed:
+    message: str
 
 
 @dataclass(frozen=True)
