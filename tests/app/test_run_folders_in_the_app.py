@@ -32,8 +32,8 @@ async def test_save_keeps_the_folder_and_resume_opens_it_paused_with_its_chart(t
         await panels(pilot)
         await pilot.press("s")
         await wait_for_state(pilot, app, RunState.DONE)
-        await wait_for(pilot, lambda: (folder / "summary.json").exists() and json.loads((folder / "summary.json").read_text())["state"] == "DONE",
-                       what="the final summary")
+        summary = folder / "summary.json"
+        await wait_for(pilot, lambda: summary.exists() and json.loads(summary.read_text())["state"] == "DONE", what="the final summary")
     assert checkpoint.load(folder / "checkpoint.pt")["step"] == 10
     assert steps_in(folder / "metrics.jsonl") == list(range(1, 11))
 
