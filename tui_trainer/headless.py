@@ -158,26 +158,12 @@ def train(
 
 
 def _continue_from_checkpoint(trainer: Trainer, folder: RunFolder) -> None:
-    """Put `trainer` where the folder's checkpoint left its run (a run stopped before its first
-    checkpoint starts again from step 0); a run with nothing left to do is refused."""
-    from .core import checkpoint
+    """Put `trainer` where the folder's checkpoint left its run; a run with nothing left to do
+    (diverged, or every step of its totals taken) is refused."""
     from .core.errors import ConfigError
-    from .core.run_folder import CHECKPOINT, CONFIG, RESUMABLE_CHANGES, different_settings
 
-    state = folder.load_checkpoint(trainer.device)
-    if state is None:
-        return
-    from .core.config import RunConfig
-
-    try:
-        saved = RunConfig.model_validate(state["config"])
-    except Exception:
-        raise ConfigError(f"{folder.file(CHECKPOINT)}: its settings are not readable by this tui-trainer") from None
-    moved = [path for path in different_settings(saved, trainer.config) if path not in RESUMABLE_CHANGES]
-    if moved:
-        raise ConfigError(f"{folder.file(CONFIG)} does not match the run's checkpoint ({moved[0]} differs); it was edited after the run")
-    checkpoint.restore(trainer, state)
-    if checkpoint.saved_state(state) is RunState.DIVERGED:
+    state = folder.restore_into(trainer)
+    if state is RunState.DIVERGED:
         raise ConfigError(f"--resume {folder.path}: the run diverged at step {trainer.step}; there is nothing to continue")
     if trainer.step >= trainer.total_steps:
         raise ConfigError(

@@ -260,3 +260,21 @@ def test_a_race_saves_its_folder(capsys, tmp_path):
     assert state["entries"] == "adam,sgd:lr=0.01" and [t["step"] for t in state["trainers"]] == [4, 80]
     code, _, err = train(capsys, "--config", str(folder / "config.toml"), "--json")
     assert code == 0, err
+
+
+def test_a_config_edited_after_the_run_is_refused_on_resume(capsys, tmp_path):
+    folder = tmp_path / "run"
+    train(capsys, "--max-steps", "5", "--save", str(folder))
+    config = folder / "config.toml"
+    config.write_text(config.read_text().replace("lr = 0.1", "lr = 0.3"))
+    code, _, err = train(capsys, "--resume", str(folder), "--max-steps", "9")
+    assert code == 2 and err.count("\n") == 1 and "does not match the run's checkpoint (optimizer.lr differs)" in err
+
+
+def test_a_run_killed_before_its_first_checkpoint_starts_again_from_step_0(capsys, tmp_path):
+    folder = tmp_path / "run"
+    train(capsys, "--max-steps", "5", "--save", str(folder))
+    (folder / "checkpoint.pt").unlink()  # as if killed before it was written
+    code, out, err = train(capsys, "--resume", str(folder), "--json")
+    assert code == 0, err
+    assert json.loads(out)["steps"] == 5 and [line["step"] for line in metrics(folder / "metrics.jsonl")] == list(range(1, 6))

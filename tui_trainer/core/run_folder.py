@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from .config import RunConfig
 from .config_file import dump_config, flatten, read_config_file, run_config
 from .errors import ConfigError
+from .events import RunState
 from .files import FileProblem, OutputFile, open_output, remove_leftover_temporaries, write_atomically
 
 if TYPE_CHECKING:
@@ -110,6 +111,26 @@ class RunFolder:
                 "(the schedule's length is the run's epochs)"
             )
         return wanted
+
+    def restore_into(self, trainer: Trainer) -> RunState | None:
+        """Put a freshly built trainer where the folder's checkpoint left the run, and say in
+        what state the run was then (None: stopped before its first checkpoint, so it starts
+        again from step 0). A checkpoint whose settings differ from the run's config.toml in
+        anything a resume may not change (the file was edited) is refused."""
+        from . import checkpoint
+
+        state = self.load_checkpoint(trainer.device)
+        if state is None:
+            return None
+        try:
+            saved = RunConfig.model_validate(state["config"])
+        except (KeyError, TypeError, ValueError):
+            raise ConfigError(f"{self.file(CHECKPOINT)}: its settings are not readable by this tui-trainer") from None
+        moved = [path for path in different_settings(saved, trainer.config) if path not in RESUMABLE_CHANGES]
+        if moved:
+            raise ConfigError(f"{self.file(CONFIG)} does not match the run's checkpoint ({moved[0]} differs): it was edited after the run")
+        checkpoint.restore(trainer, state)
+        return checkpoint.saved_state(state)
 
     def load_checkpoint(self, device: Any) -> dict[str, Any] | None:
         """The checkpoint's state, or None when the run was stopped before its first one."""

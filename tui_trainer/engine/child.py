@@ -92,7 +92,7 @@ def main(commands: Connection, events: Connection) -> None:
     """Entry point of the spawned process."""
     outbox = Outbox(events)
     starts: queue.Queue[tuple[p.Start | p.StartRace, RunControl] | None] = queue.Queue()
-    current: dict[str, RunControl | None] = {"control": None}
+    current: dict[str, RunControl | None] = {"control": None, "single": None}  # what runs; the last single run
     ledger = {"on": False}
 
     from ..core.control import RunControl  # light: no torch
@@ -133,6 +133,8 @@ def main(commands: Connection, events: Connection) -> None:
                     control.stop()
                 # made here, in command order, so a Step sent right after Start reaches it
                 current["control"] = fresh = RunControl(paused=command.paused)
+                if isinstance(command, p.Start):
+                    current["single"] = fresh  # ctrl+s saves single runs (a race saves with race --save)
                 fresh.ledger = ledger["on"]
                 starts.put((command, fresh))
             case p.Ledger():
@@ -143,8 +145,9 @@ def main(commands: Connection, events: Connection) -> None:
                 shut_down()
                 return False
             case p.Save():
-                if control is not None:
-                    control.request(command)
+                single = current["single"]
+                if single is not None:
+                    single.request(command)  # its driver serves it between chunks, or once idle
                 else:
                     outbox.put(0, p.SaveFailed("there is no run to save yet: start one first"))
             case p.Pause() if control:
@@ -182,7 +185,7 @@ def main(commands: Connection, events: Connection) -> None:
         try:
             queued = starts.get(timeout=0.2)
         except queue.Empty:
-            if previous is not None:
+            if previous is not None:  # a single run that has ended: a save may still come for it
                 for request in previous[1].take_requests():
                     previous[0].serve(request)
             continue

@@ -55,12 +55,8 @@ class FolderRun:
 
     def resume_from(self, name: str) -> None:
         """Put the trainer where the folder's checkpoint left the run, before `run`."""
-        from ..core import checkpoint
-
         folder = RunFolder.existing(name)
-        state = folder.load_checkpoint(self.trainer.device)
-        if state is not None:
-            checkpoint.restore(self.trainer, state)
+        folder.restore_into(self.trainer)
         self.attach(folder, resumed=True)
         folder.write_config(self.trainer.config)
 
