@@ -73,6 +73,8 @@ def _summary(path: Any) -> dict[str, Any]:
 
     try:
         summary = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(summary, dict) and "entries" in summary:
+            raise TrainerError(f"{path.parent}: holds a race; predict with a single run's folder (train --save)")
         if not isinstance(summary.get("feature_names"), list):
             raise ValueError
         return summary

@@ -260,6 +260,13 @@ def test_a_race_saves_its_folder(capsys, tmp_path):
     assert state["entries"] == "adam,sgd:lr=0.01" and [t["step"] for t in state["trainers"]] == [4, 80]
     code, _, err = train(capsys, "--config", str(folder / "config.toml"), "--json")
     assert code == 0, err
+    rows = tmp_path / "rows.csv"
+    rows.write_text("x1\n1\n")
+    try:
+        code = main(["predict", "--run", str(folder), "--data", str(rows)])
+    except SystemExit as exit:
+        code = exit.code
+    assert code == 2 and "holds a race; predict with a single run's folder" in capsys.readouterr().err
 
 
 def test_a_config_edited_after_the_run_is_refused_on_resume(capsys, tmp_path):
