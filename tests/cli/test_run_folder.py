@@ -285,3 +285,19 @@ def test_a_run_killed_before_its_first_checkpoint_starts_again_from_step_0(capsy
     code, out, err = train(capsys, "--resume", str(folder), "--json")
     assert code == 0, err
     assert json.loads(out)["steps"] == 5 and [line["step"] for line in metrics(folder / "metrics.jsonl")] == list(range(1, 6))
+
+
+@pytest.mark.parametrize("block", [7, 64, 1 << 16])
+def test_metrics_are_cut_back_to_the_checkpoint_from_the_end(tmp_path, monkeypatch, block):
+    from tui_trainer.core import run_folder
+
+    monkeypatch.setattr(run_folder, "TRIM_BLOCK", block)
+    path = tmp_path / "metrics.jsonl"
+    lines = [json.dumps({"step": s, "loss": 0.5}) + "\n" for s in range(1, 41)]
+    for last, tail, kept in [(25, '{"step": 41, "lo', 25), (40, "", 40), (40, '{"st', 40), (0, "", 0), (99, "", 40)]:
+        path.write_text("".join(lines) + tail)
+        run_folder.trim_metrics(path, last)
+        assert path.read_text() == "".join(lines[:kept])
+    path.write_text('{"step": 3, "lo')  # nothing complete
+    run_folder.trim_metrics(path, 5)
+    assert path.read_text() == ""

@@ -8,15 +8,17 @@
 Every file but the metrics is replaced atomically. The metrics file is appended to, and synced
 before each checkpoint is written, so it always holds at least the steps its checkpoint counts;
 lines past the checkpoint (a run killed between the two) are cut off when the run is resumed, so
-every step is in it exactly once.
+every step is in it exactly once. (A file whose end is torn and cut again by a second kill during
+that cut is still right: the cut is one truncate, and only complete lines are kept.)
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .config import RunConfig
 from .config_file import dump_config, flatten, read_config_file, run_config
@@ -148,7 +150,10 @@ class RunFolder:
         remove_leftover_temporaries(self.path)
         path = self.file(METRICS)
         if resumed_step is not None:
-            self._write(METRICS, kept_metrics(path, resumed_step))
+            try:
+                trim_metrics(path, resumed_step)
+            except OSError as error:
+                raise ConfigError(f"cannot cut back {path} ({error.strerror or error})") from None
         try:
             handle = open_output(str(path), inputs, on_failure, append=resumed_step is not None)
         except FileProblem as problem:
@@ -189,22 +194,52 @@ class RunFolder:
             raise ConfigError(f"cannot write {self.file(name)} ({error.strerror or error})") from None
 
 
-def kept_metrics(path: Path, last_step: int) -> bytes:
-    """The complete lines of `path` for steps up to `last_step` (none past it, none twice)."""
+TRIM_BLOCK = 1 << 16  # bytes read at a time, from the end, when a metrics file is cut back
+
+
+def trim_metrics(path: Path, last_step: int) -> None:
+    """Cut `path` back to its complete lines of steps up to `last_step`: what a kill left past the
+    checkpoint (lines, and a line cut short) goes. Steps only grow down a run's file, so only its
+    end is read, however long the run was; the cut is one truncate, then synced."""
     if not path.exists():
-        return b""
-    kept, seen = [], set()
-    for line in path.read_bytes().split(b"\n"):
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue  # a line cut short by a kill, or an empty one
-        step = record.get("step") if isinstance(record, dict) else None
-        key = (record.get("entry"), step) if isinstance(record, dict) else None
-        if isinstance(step, int) and step <= last_step and key not in seen:
-            seen.add(key)
-            kept.append(line + b"\n")
-    return b"".join(kept)
+        return
+    with open(path, "rb+") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        cut = 0
+        lines = _lines_from_the_end(handle, size)
+        next(lines)  # what follows the last newline: nothing, or a line a kill cut short
+        for offset, line in lines:
+            try:
+                record = json.loads(line)
+                step = record["step"] if isinstance(record, dict) else None
+            except (ValueError, KeyError):
+                continue
+            if isinstance(step, int) and step <= last_step:
+                cut = offset + len(line) + 1
+                break
+        if cut != size:
+            handle.truncate(cut)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def _lines_from_the_end(handle: BinaryIO, size: int) -> Iterator[tuple[int, bytes]]:
+    """(where it starts, its bytes) of each newline-separated part of a file, last part first."""
+    position, rest = size, b""
+    while position > 0:
+        start = max(0, position - TRIM_BLOCK)
+        handle.seek(start)
+        rest = handle.read(position - start) + rest
+        position = start
+        parts = rest.split(b"\n")
+        rest = parts[0]  # may begin before `start`: kept for the next block
+        offset = start + len(rest) + 1
+        found = []
+        for part in parts[1:]:
+            found.append((offset, part))
+            offset += len(part) + 1
+        yield from reversed(found)
+    yield 0, rest
 
 
 def different_settings(a: RunConfig, b: RunConfig) -> list[str]:
