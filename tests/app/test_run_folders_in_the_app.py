@@ -83,3 +83,26 @@ async def test_ctrl_s_asks_where_and_saves_a_finished_run(tmp_path, monkeypatch)
 
 def test_the_default_folder_sorts_by_time():
     assert default_folder("adam", 0).endswith("-adam") and default_folder("adam", 0).startswith("runs/19")
+
+
+async def test_ctrl_s_on_a_running_run_keeps_the_folder_up_to_date_and_refuses_another_runs_folder(tmp_path):
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "config.toml").write_text("")  # another run's folder
+    app = TrainerApp(RunConfig.model_validate({"optimizer": {"algorithm": "sgd", "epochs": 100000}}), checkpoint_every=50)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await panels(pilot)
+        await pilot.press("s")
+        await wait_for_state(pilot, app, RunState.RUNNING)
+        for folder, answer in ((taken, "already holds a run"), (tmp_path / "mine", "saved in")):
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: isinstance(app.screen, SaveScreen), what="the question where")
+            app.screen.query_one("#save-folder").value = str(folder)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda answer=answer: notified(app, answer) == 1, what=answer)
+        first = checkpoint.load(tmp_path / "mine" / "checkpoint.pt")["step"]
+        await wait_for(pilot, lambda: checkpoint.load(tmp_path / "mine" / "checkpoint.pt")["step"] > first, what="a later checkpoint")
+        await pilot.press("r")
+    assert (taken / "config.toml").read_text() == ""  # untouched
+    lines = steps_in(tmp_path / "mine" / "metrics.jsonl")
+    assert lines == list(range(lines[0], lines[-1] + 1)) and lines[0] > 1  # from the save on, every step once

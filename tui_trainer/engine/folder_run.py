@@ -86,13 +86,15 @@ class FolderRun:
             return
         wanted = Path(request.folder).expanduser()
         if self.folder is None or wanted.resolve() != self.folder.path.resolve():
-            if self.folder is not None and self.writer is not None:
-                self.writer.close()
+            self.save()  # the folder kept so far, up to this step, before the run moves on to the new one
+            before = self.writer
             try:
                 self.start_new(request.folder)
             except TrainerError as error:
-                self.send(p.SaveFailed(str(error)))
+                self.send(p.SaveFailed(str(error)))  # the run keeps the folder it had
                 return
+            if before is not None:
+                before.close()
         self.save(answer=True)
 
     # --- the run ---
