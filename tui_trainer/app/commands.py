@@ -21,6 +21,7 @@ COMMANDS = [
     ("Halve the learning rate", "Live, while a run goes (-)", "scale_lr(0.5)"),
     ("Best learning rate", "The best constant lr for bgd or momentum, from the data's curvature (o)", "apply_optimal"),
     ("Learning rate past the limit", "bgd 5% past its stability limit, enough epochs to diverge (x)", "above_limit"),
+    ("Save the run", "In a run folder (asks where), kept up to date from then on (ctrl+s)", "save_run"),
     ("Keys", "Every key, one line each (?)", "help"),
     ("Save a screenshot", "An SVG picture of the screen, saved in the current folder", "save_screenshot"),
 ]
