@@ -101,7 +101,7 @@ def build_parser() -> Parser:
         "--resume", metavar="DIR", default=argparse.SUPPRESS, help="open the run saved in DIR, paused at its step, its chart rebuilt"
     )
     app_folder.add_argument(
-        "--checkpoint-every", metavar="N", type=_steps, default=argparse.SUPPRESS, help="steps between checkpoints (default 1000)"
+        "--checkpoint-every", metavar="N", type=_steps, default=argparse.SUPPRESS, help="steps between checkpoints (default: every 30 s)"
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     train = commands.add_parser(
@@ -122,7 +122,7 @@ def build_parser() -> Parser:
     )
     folder.add_argument(
         "--checkpoint-every", metavar="N", type=_steps,
-        help="steps between checkpoints (default 1000); the last is always written at the end and on an interrupt",
+        help="steps between checkpoints (default: every 30 s); the last is always written at the end and on an interrupt",
     )
     race = commands.add_parser(
         "race",

@@ -83,9 +83,6 @@ def _warn_if_metrics_are_huge(lines: int, log_every: int) -> None:
     )
 
 
-DEFAULT_CHECKPOINT_EVERY = 1000  # steps between a run folder's checkpoints, when --checkpoint-every is not given
-
-
 def train(
     config: RunConfig, *, metrics: str | None, as_json: bool, quiet: bool,
     folder: RunFolder | None = None, resume: bool = False, checkpoint_every: int | None = None,
@@ -140,7 +137,7 @@ def train(
 
     trainer.sink = sink
     problems: list[str] = []
-    run = trainer.run if folder is None else _saving(trainer, folder, checkpoint_every or DEFAULT_CHECKPOINT_EVERY, writers, problems)
+    run = trainer.run if folder is None else _saving(trainer, folder, checkpoint_every, writers, problems)
     summary = _run_to_the_end(run, control, progress, handle)
     if saved is not None:
         saved.close()
@@ -172,11 +169,17 @@ def _continue_from_checkpoint(trainer: Trainer, folder: RunFolder) -> None:
         )
 
 
-def _saving(trainer: Trainer, folder: RunFolder, every: int, writers: list[MetricsWriter], problems: list[str]) -> Callable[[], RunSummary]:
-    """`trainer.run`, checkpointing into `folder` every `every` steps (a chunk ends exactly there)
-    and once more when the run ends, however it ends (done, stopped by a signal, diverged)."""
+def _saving(
+    trainer: Trainer, folder: RunFolder, every: int | None, writers: list[MetricsWriter], problems: list[str]
+) -> Callable[[], RunSummary]:
+    """`trainer.run`, checkpointing into `folder` every `every` steps (a chunk ends exactly there;
+    without it, every CHECKPOINT_SECONDS) and once more when the run ends, however it ends (done,
+    stopped by a signal, diverged)."""
     from .core.errors import TrainerError
+    from .core.run_folder import CheckpointClock
     from .core.trainer import single_thread_when
+
+    clock = CheckpointClock(every)
 
     def flush() -> None:
         for writer in writers:
@@ -188,12 +191,13 @@ def _saving(trainer: Trainer, folder: RunFolder, every: int, writers: list[Metri
         except (TrainerError, OSError) as error:
             problems.append(str(error))
             trainer.control.stop()
+        clock.saved(trainer.step)
 
     def run() -> RunSummary:
         with single_thread_when(trainer.small_steps):
             trainer.begin()
-            while trainer.advance(every - trainer.step % every):
-                if trainer.step % every == 0 and not problems:
+            while trainer.advance(clock.limit(trainer.step)):
+                if clock.due(trainer.step) and not problems:
                     save()
             if not problems:
                 save()

@@ -301,3 +301,16 @@ def test_metrics_are_cut_back_to_the_checkpoint_from_the_end(tmp_path, monkeypat
     path.write_text('{"step": 3, "lo')  # nothing complete
     run_folder.trim_metrics(path, 5)
     assert path.read_text() == ""
+
+
+def test_checkpoints_come_every_n_steps_or_by_the_clock():
+    from tui_trainer.core.run_folder import CheckpointClock
+
+    steps = CheckpointClock(every=50)
+    assert steps.limit(0) == 50 and steps.limit(120) == 30
+    assert not steps.due(49) and steps.due(50)
+    steps.saved(50)
+    assert not steps.due(50)  # a paused run at the same step: not again
+    clock = CheckpointClock(every=None, seconds=3600)
+    assert clock.limit(7) is None and not clock.due(10_000)
+    assert CheckpointClock(every=None, seconds=0).due(1)

@@ -17,12 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from ..core.events import EpochsEnded, Event, StepLosses
-from ..core.run_folder import METRICS, RunFolder
+from ..core.run_folder import METRICS, CheckpointClock, RunFolder
 from ..core.trainer import Trainer, single_thread_when
 from ..metrics import MetricsWriter
 from . import protocol as p
 
-DEFAULT_CHECKPOINT_EVERY = 1000
 REPLAY_LINES = 20_000  # metrics lines per event when a resumed run's chart is rebuilt
 
 
@@ -32,10 +31,9 @@ class FolderRun:
     def __init__(self, trainer: Trainer, send: Callable[[object], None], checkpoint_every: int | None = None) -> None:
         self.trainer = trainer
         self.send = send  # to the app, under this run's id
-        self.every = checkpoint_every or DEFAULT_CHECKPOINT_EVERY
+        self.clock = CheckpointClock(checkpoint_every)
         self.folder: RunFolder | None = None
         self.writer: MetricsWriter | None = None
-        self.saved_step = -1
         trainer.sink = self._sink
 
     def _sink(self, event: Event) -> None:
@@ -74,7 +72,7 @@ class FolderRun:
         except (TrainerError, OSError) as error:
             self.send(p.SaveFailed(f"cannot save into {self.folder.path}: {error}"))
             return
-        self.saved_step = self.trainer.step
+        self.clock.saved(self.trainer.step)
         if answer:
             self.send(p.Saved(str(self.folder.path), self.trainer.step))
 
@@ -107,10 +105,10 @@ class FolderRun:
                 for event in replayed_events(self.folder.file(METRICS)):
                     self.send(event)
                 self.send(trainer.snapshot())
-            while trainer.advance(self.every - trainer.step % self.every if self.folder else None):
+            while trainer.advance(self.clock.limit(trainer.step) if self.folder else None):
                 for request in trainer.control.take_requests():
                     self.serve(request)
-                if self.folder is not None and trainer.step % self.every == 0 and trainer.step != self.saved_step:
+                if self.folder is not None and self.clock.due(trainer.step):
                     self.save()
             for request in trainer.control.take_requests():
                 self.serve(request)
