@@ -48,7 +48,7 @@ def predict(run: str, data: str, out: str | None) -> int:
         fail(f"--data {problem}")
     except TrainerError as error:
         fail(str(error))
-    added, values = _columns(outputs.numpy())
+    added, values = _columns(outputs.numpy(), summary.get("classes"))
     text = io.StringIO()
     writer = csv.writer(text, delimiter=delimiter, lineterminator="\n")
     writer.writerow([*header, *added])
@@ -124,14 +124,17 @@ def _cells(name: str, header: list[str], features: list[str], rows: list[list[st
     ).reshape(len(rows), len(features))
 
 
-def _columns(outputs: Any) -> tuple[list[str], list[list[str]]]:
-    """The columns added to every row: `prediction`, or for several outputs the class and each
-    class's probability (softmax)."""
+def _columns(outputs: Any, classes: list[str] | None = None) -> tuple[list[str], list[list[str]]]:
+    """The columns added to every row: `prediction`, or for several outputs (a classifier) the
+    predicted class and each class's probability (softmax), named by the run's class labels
+    (the summary's `classes`) when it has them, else by their index."""
     import numpy as np
 
     if outputs.shape[1] == 1:
         return ["prediction"], [[repr(float(v))] for v in outputs[:, 0]]
+    count = outputs.shape[1]
+    labels = [str(c) for c in classes] if classes is not None and len(classes) == count else [str(k) for k in range(count)]
     shifted = outputs - outputs.max(axis=1, keepdims=True)
     probabilities = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
-    names = ["prediction", *(f"probability_{k}" for k in range(outputs.shape[1]))]
-    return names, [[str(int(np.argmax(p))), *(repr(float(v)) for v in p)] for p in probabilities]
+    names = ["prediction", *(f"probability_{label}" for label in labels)]
+    return names, [[labels[int(np.argmax(p))], *(repr(float(v)) for v in p)] for p in probabilities]

@@ -136,3 +136,15 @@ def test_runs_lists_the_folders(capsys, tmp_path, saved, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, _, err = run(capsys, "runs")
     assert code == 2 and "runs: no such folder" in err
+
+
+def test_a_classifiers_rows_get_its_class_and_each_classs_probability():
+    from tui_trainer.predict import _columns
+
+    outputs = np.array([[2.0, 0.0, 0.0], [0.0, 0.0, 5.0]])
+    names, rows = _columns(outputs, ["cat", "dog", "eel"])
+    assert names == ["prediction", "probability_cat", "probability_dog", "probability_eel"]
+    assert [row[0] for row in rows] == ["cat", "eel"]
+    assert sum(float(v) for v in rows[0][1:]) == pytest.approx(1.0)
+    assert float(rows[0][1]) == pytest.approx(np.exp(2) / (np.exp(2) + 2))
+    assert _columns(outputs)[1][1][0] == "2"  # no labels: the class's index
