@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
     from .core.control import RunControl
     from .core.files import OutputFile
+    from .core.run_folder import RunFolder
+    from .core.trainer import Trainer
     from .metrics import MetricsWriter
 
 T = TypeVar("T")
@@ -81,7 +83,10 @@ def _warn_if_metrics_are_huge(lines: int, log_every: int) -> None:
     )
 
 
-def train(config: RunConfig, *, metrics: str | None, as_json: bool, quiet: bool) -> int:
+def train(
+    config: RunConfig, *, metrics: str | None, as_json: bool, quiet: bool,
+    folder: RunFolder | None = None, resume: bool = False, checkpoint_every: int | None = None,
+) -> int:
     from .core.control import RunControl
 
     control = RunControl()
@@ -92,19 +97,36 @@ def train(config: RunConfig, *, metrics: str | None, as_json: bool, quiet: bool)
 
         with _loading_bar(None if config.data.is_synthetic else _progress_bar(quiet)) as progress:
             dataset = load_dataset(config.data, progress=progress, classify=config.classifies)
-        return Trainer(config, control=control, dataset=dataset)
+        trainer = Trainer(config, control=control, dataset=dataset)
+        if resume and folder is not None:
+            _continue_from_checkpoint(trainer, folder)
+            folder.write_config(config)  # its new totals: the folder describes the run it holds
+        return trainer
 
     trainer = build(make)
     if trainer is None:
         return EXIT_INTERRUPTED
     sinks: list[Callable[[Event], None]] = []
+    writers: list[MetricsWriter] = []
     handle: OutputFile | None = None
     if metrics is not None:  # an empty name is refused, not ignored
         from .metrics import MetricsWriter
 
         handle = _open_metrics(metrics, config, control)
-        sinks.append(MetricsWriter(handle, config.log_every))
-        _warn_if_metrics_are_huge(trainer.total_steps // config.log_every, config.log_every)
+        writers.append(MetricsWriter(handle, config.log_every))
+        _warn_if_metrics_are_huge((trainer.total_steps - trainer.step) // config.log_every, config.log_every)
+    saved: OutputFile | None = None
+    if folder is not None:
+        from .core.errors import TrainerError
+        from .metrics import MetricsWriter
+
+        inputs = [] if config.data.is_synthetic else [config.data.source]
+        try:
+            saved = folder.open_metrics(inputs, control.stop, trainer.step if resume else None)
+        except TrainerError as error:
+            fail(str(error))
+        writers.append(MetricsWriter(saved, config.log_every))
+    sinks += writers
     progress = _progress_bar(quiet)
     if progress:
         sinks.append(progress)
@@ -114,12 +136,74 @@ def train(config: RunConfig, *, metrics: str | None, as_json: bool, quiet: bool)
             each(event)
 
     trainer.sink = sink
-    summary = _run_to_the_end(trainer.run, control, progress, handle)
+    problems: list[str] = []
+    run = trainer.run if folder is None else _saving(trainer, folder, checkpoint_every, writers, problems)
+    summary = _run_to_the_end(run, control, progress, handle)
+    if saved is not None:
+        saved.close()
     _print_summary(summary, as_json)
+    for problem in problems:  # the run folder could not be written: the run stopped there
+        print(f"tui-trainer: error: {problem}", file=sys.stderr)
+    if saved is not None and saved.error is not None:
+        print(f"tui-trainer: error: --save: {saved.error}; the run stopped there (complete lines kept)", file=sys.stderr)
+    if problems or (saved is not None and saved.error is not None):
+        return _ended(EXIT_BAD_INPUT, handle)
     if summary.state is RunState.DIVERGED:
         print(f"tui-trainer: diverged: {summary.message}", file=sys.stderr)
         return _ended(EXIT_DIVERGED, handle)
     return _ended(EXIT_INTERRUPTED if summary.interrupted else EXIT_OK, handle)
+
+
+def _continue_from_checkpoint(trainer: Trainer, folder: RunFolder) -> None:
+    """Put `trainer` where the folder's checkpoint left its run; a run with nothing left to do
+    (diverged, or every step of its totals taken) is refused."""
+    from .core.errors import ConfigError
+
+    state = folder.restore_into(trainer)
+    if state is RunState.DIVERGED:
+        raise ConfigError(f"--resume {folder.path}: the run diverged at step {trainer.step}; there is nothing to continue")
+    if trainer.step >= trainer.total_steps:
+        raise ConfigError(
+            f"--resume {folder.path}: the run has already taken {trainer.step} of its {trainer.total_steps} steps; "
+            "give a larger --epochs or --max-steps (totals for the whole run) to continue it"
+        )
+
+
+def _saving(
+    trainer: Trainer, folder: RunFolder, every: int | None, writers: list[MetricsWriter], problems: list[str]
+) -> Callable[[], RunSummary]:
+    """`trainer.run`, checkpointing into `folder` every `every` steps (a chunk ends exactly there;
+    without it, every CHECKPOINT_SECONDS) and once more when the run ends, however it ends (done,
+    stopped by a signal, diverged)."""
+    from .core.errors import TrainerError
+    from .core.run_folder import CheckpointClock
+    from .core.trainer import single_thread_when
+
+    clock = CheckpointClock(every)
+
+    def flush() -> None:
+        for writer in writers:
+            writer.flush()
+
+    def save() -> None:
+        try:
+            folder.checkpoint(trainer, flush)
+        except (TrainerError, OSError) as error:
+            problems.append(str(error))
+            trainer.control.stop()
+        clock.saved(trainer.step)
+
+    def run() -> RunSummary:
+        with single_thread_when(trainer.small_steps):
+            trainer.begin()
+            while trainer.advance(clock.limit(trainer.step)):
+                if clock.due(trainer.step) and not problems:
+                    save()
+            if not problems:
+                save()
+            return trainer.finish()
+
+    return run
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -209,6 +293,9 @@ def _print_summary(summary: RunSummary, as_json: bool) -> None:
         lines.append(f"  curvature{where} {conditioning(summary.condition_number)}; plain gradient descent diverges above lr {limit}")
     if summary.feature_means is not None:
         lines.append(f"  standardized features: means {vector(data['feature_means'])}, stds {vector(data['feature_stds'])}")
+    if isinstance(data.get("unscaled_bias"), float):  # one output: the model as a formula of the raw columns
+        terms = [f"{number(w)}·{name}" for w, name in zip(data["unscaled_weights"], summary.feature_names, strict=True)]
+        lines.append(f"  in the data's units: ŷ = {' + '.join([*terms, number(data['unscaled_bias'])])}")
     if summary.message and summary.state is not RunState.DONE:
         lines.append(f"  {summary.message}")
     print("\n".join(lines))
@@ -280,7 +367,9 @@ class _ProgressBar:
         self.progress.stop()
 
 
-def race(config: RunConfig, spec: str, shared: dict, *, metrics: str | None, as_json: bool, quiet: bool) -> int:
+def race(
+    config: RunConfig, spec: str, shared: dict, *, metrics: str | None, as_json: bool, quiet: bool, folder: RunFolder | None = None
+) -> int:
     """`tui-trainer race`: the entries side by side, then a table (or one JSON object)."""
     from .core.control import RunControl
 
@@ -305,6 +394,16 @@ def race(config: RunConfig, spec: str, shared: dict, *, metrics: str | None, as_
         handle = _open_metrics(metrics, config, control)
         writers = [MetricsWriter(handle, config.log_every, {"entry": e.name}, owns_handle=False) for e in contest.entries]
         _warn_if_metrics_are_huge(sum(t.total_steps for t in contest.trainers) // config.log_every, config.log_every)
+    saved: OutputFile | None = None
+    if folder is not None:
+        from .core.errors import TrainerError
+        from .metrics import MetricsWriter
+
+        try:
+            saved = folder.open_metrics([] if config.data.is_synthetic else [config.data.source], control.stop, None)
+        except TrainerError as error:
+            fail(str(error))
+        writers += [MetricsWriter(saved, config.log_every, {"entry": e.name}, owns_handle=False) for e in contest.entries]
     progress = _progress_bar(quiet)
 
     def sink(event: object) -> None:
@@ -316,10 +415,25 @@ def race(config: RunConfig, spec: str, shared: dict, *, metrics: str | None, as_
 
     contest.sink = sink
     result = _run_to_the_end(contest.run, control, progress, handle)
+    problem = None
+    if folder is not None and saved is not None:
+        from .core.errors import TrainerError
+
+        for writer in writers:
+            writer.flush()
+        try:
+            folder.save_race(contest, spec, result.to_dict())
+        except (TrainerError, OSError) as error:
+            problem = str(error)
+        saved.close()
+        problem = problem or (f"--save: {saved.error}" if saved.error else None)
     if as_json:
         print(json.dumps(result.to_dict(), allow_nan=False))
     else:
         _print_race(result)
+    if problem is not None:
+        print(f"tui-trainer: error: {problem}", file=sys.stderr)
+        return _ended(EXIT_BAD_INPUT, handle)
     if result.interrupted:
         return _ended(EXIT_INTERRUPTED, handle)
     if all(entry.diverged for entry in result.entries):

@@ -68,6 +68,11 @@ class MetricsWriter:
         self.handle.write("".join(f"{line}{extra.get(step, '')}}}\n" for step, line in self.pending))
         self.pending = []
 
+    def flush(self) -> None:
+        """Hand the lines waiting for an epoch's end to the file: called between chunks, when every
+        epoch that ended in the chunk has been told, so no line waits for anything more."""
+        self._flush(None)
+
     def close(self) -> None:
         if self.handle.closed:
             return

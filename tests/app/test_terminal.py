@@ -212,3 +212,78 @@ def test_the_autograd_lab_in_a_real_terminal(lang, size):
         assert terminal.wait_for(r"TUI-EXIT=(\d+)").group(1) == "0"
     finally:
         terminal.close()
+
+
+def test_a_dropped_terminal_checkpoints_the_run_and_resume_opens_it_paused(tmp_path):
+    """The SSH connection drops (tmux kills the session: SIGHUP) mid-run with --save: the run is
+    checkpointed and no process is left; --resume then shows it paused, at a step no earlier
+    than the last checkpoint seen before the drop."""
+    from tui_trainer.core import checkpoint
+
+    folder = tmp_path / "run"
+    saved = folder / "checkpoint.pt"
+    flags = f"--algorithm sgd --epochs 1000 --samples 400 --save {folder} --checkpoint-every 100"
+    terminal = Terminal(f"{sys.executable} -m tui_trainer {flags}; echo TUI-EXIT=$?; sleep 60")
+    try:
+        terminal.wait_for(r"tui-trainer │ cpu │ IDLE")
+        terminal.wait_for(r"s Start .* q Quit")
+        app_processes = descendants(terminal.pane_pid())
+        terminal.keys("s")
+        terminal.wait_for(r"RUNNING │ step")
+
+        def checkpointed_step() -> int:
+            try:
+                return checkpoint.load(saved)["step"]
+            except Exception:  # not written yet
+                return 0
+
+        deadline = time.monotonic() + 120
+        while checkpointed_step() < 300 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        seen = checkpointed_step()
+        assert seen >= 300, "the run was never checkpointed"
+        terminal.tmux("kill-session", "-t", "main")  # the terminal goes away: SIGHUP
+    finally:
+        terminal.close()
+    deadline = time.monotonic() + 30
+    while {pid for pid in app_processes if _running(pid)} and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not {pid for pid in app_processes if _running(pid)}, "the app or its trainer process outlived the terminal"
+    last = checkpoint.load(saved)
+    assert last["step"] >= seen and last["state"] == "STOPPED"  # checkpointed as it stopped
+
+    terminal = Terminal(f"{sys.executable} -m tui_trainer --resume {folder}; echo TUI-EXIT=$?; sleep 60")
+    try:
+        # the header says PAUSED at once, then the checkpoint's step once the trainer has loaded it
+        terminal.wait_for(rf"PAUSED │ step {last['step']:,}/", timeout=60)
+        assert last["step"] >= seen
+        terminal.keys("q")
+        assert terminal.wait_for(r"TUI-EXIT=(\d+)").group(1) == "0"
+    finally:
+        terminal.close()
+
+
+def test_sigterm_checkpoints_the_run_restores_the_terminal_and_exits_130(tmp_path):
+    from tui_trainer.core import checkpoint
+
+    folder = tmp_path / "run"
+    flags = f"--algorithm sgd --epochs 1000 --samples 400 --save {folder}"
+    terminal = Terminal(f"{sys.executable} -m tui_trainer {flags}; echo TUI-EXIT=$?; sleep 60")
+    try:
+        terminal.wait_for(r"s Start .* q Quit")
+        app_processes = descendants(terminal.pane_pid())
+        terminal.keys("s")
+        terminal.wait_for(r"RUNNING │ step [0-9,]{3,}")
+        shell = terminal.pane_pid()
+        app = next(pid for pid in app_processes if pid in descendants(shell) - set().union(*(descendants(p) for p in app_processes)))
+        os.kill(app, 15)  # SIGTERM to the app itself (its trainer process is its child)
+        assert terminal.wait_for(r"TUI-EXIT=(\d+)").group(1) == "130"
+        assert "tui-trainer │" not in terminal.screen()  # the terminal is restored
+    finally:
+        terminal.close()
+    deadline = time.monotonic() + 10
+    while {pid for pid in app_processes if _running(pid)} and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not {pid for pid in app_processes if _running(pid)}
+    state = checkpoint.load(folder / "checkpoint.pt")
+    assert state["state"] == "STOPPED" and state["step"] > 0

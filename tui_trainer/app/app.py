@@ -42,11 +42,15 @@ class TrainerApp(App):
             if command.title != "Screenshot":
                 yield command
 
-    def __init__(self, config: RunConfig | None = None, theme_folders: list[Path] | None = None, lang: str = "en") -> None:
+    def __init__(
+        self, config: RunConfig | None = None, theme_folders: list[Path] | None = None, lang: str = "en", *,
+        save: str | None = None, resume: str | None = None, checkpoint_every: int | None = None,
+    ) -> None:
         super().__init__()
         prepare()
         self.controller = RunController(self._start_engine)
-        self.main = MainScreen(self.controller, config, lang)
+        self.main = MainScreen(self.controller, config, lang, save=save, resume=resume, checkpoint_every=checkpoint_every)
+        self.hung_up = False  # ended by SIGHUP or SIGTERM (its run checkpointed first)
         self.theme_folders = theme_folders
         self.loaded_themes: list[LoadedTheme] = []
         self.theme_charts: dict[str, LoadedTheme] = {}
@@ -58,7 +62,37 @@ class TrainerApp(App):
         self.set_class(self.size.width >= 110, "-wide")
 
     def on_mount(self) -> None:
+        import asyncio
+        import signal
+
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGHUP, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._hang_up, sig)
         self.call_after_refresh(self._after_first_frame)
+
+    def _hang_up(self, signum: int) -> None:
+        """The terminal went away (SIGHUP: an SSH connection dropped) or we were told to stop
+        (SIGTERM): the trainer process stops the run, checkpoints it into its run folder and
+        ends (closing the engine waits for that), then the app ends with 130, as `train` does.
+        After a hang-up there is no terminal to restore, and restoring it can block on the dead
+        one: the process simply ends. After SIGTERM the app exits as usual, within seconds."""
+        import os
+        import signal
+        import threading
+
+        if self.hung_up:
+            return
+        self.hung_up = True
+        self._close_engine()
+        if signum == signal.SIGHUP:
+            os._exit(130)
+
+        def deadline() -> None:
+            threading.Event().wait(5)
+            os._exit(130)
+
+        threading.Thread(target=deadline, name="exit deadline", daemon=True).start()
+        self.exit(return_code=130)
 
     async def _after_first_frame(self) -> None:
         """The trainer process (torch loads there meanwhile), the themes and the costly panels."""

@@ -22,6 +22,7 @@ COMMANDS = [
     ("Best learning rate", "The best constant lr for bgd or momentum, from the data's curvature (o)", "apply_optimal"),
     ("Learning rate past the limit", "bgd 5% past its stability limit, enough epochs to diverge (x)", "above_limit"),
     ("Autograd lab", "The graph of the last step; again: the next autograd lesson, run live (g)", "next_autograd_lesson"),
+    ("Save the run", "In a run folder (asks where), kept up to date from then on (ctrl+s)", "save_run"),
     ("Keys", "Every key, one line each (?)", "help"),
     ("Save a screenshot", "An SVG picture of the screen, saved in the current folder", "save_screenshot"),
 ]

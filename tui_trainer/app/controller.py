@@ -163,9 +163,11 @@ class RunController:
     # --- commands ---
 
     def start(self, config: RunConfig, paused: bool = False, *, experiments: dict[str, bool] | None = None,
-              race_spec: str | None = None, spec_problem: str | None = None) -> bool:
+              race_spec: str | None = None, spec_problem: str | None = None,
+              folder: str | None = None, resume: bool = False, checkpoint_every: int | None = None) -> bool:
         """Start a run with the Learn view's experiments, or (given `race_spec`) a race of its
-        entries, on the form's `config`; refused, with the reason told, when they don't fit."""
+        entries, on the form's `config`; refused, with the reason told, when they don't fit. A
+        single run may keep a run `folder` up to date, or (`resume`) continue the run saved there."""
         if race_spec is None:
             with_experiments = self._with_experiments(config, experiments or {})
             if with_experiments is None:
@@ -184,7 +186,7 @@ class RunController:
         else:
             view = self.view
             self.run_id = self._last_id
-            command = p.Start(self.run_id, config, paused=paused)
+            command = p.Start(self.run_id, config, paused=paused, folder=folder, resume=resume, checkpoint_every=checkpoint_every)
         view.reset()
         if isinstance(view, RunView):
             view.config = config
@@ -238,6 +240,13 @@ class RunController:
         if self.view.active and self.send(p.SetLr(lr)):
             self.listener.tell(Notice(f"learning rate {lr:g} from the next step", timeout=2))
 
+    def save(self, folder: str) -> None:
+        """Checkpoint the single run into `folder` (which it then keeps up to date)."""
+        if self.view.state is RunState.IDLE:
+            self.listener.tell(Notice("there is no run to save yet: start one first", "Nothing to save", "warning"))
+            return
+        self.send(p.Save(folder))
+
     def select(self, race: bool, ledger: bool) -> None:
         """A view was opened: the keys follow it, and the trainer writes steps out only for Learn."""
         self.race_selected, self.ledger_wanted = race, ledger
@@ -270,6 +279,11 @@ class RunController:
 
     def receive(self, batch: p.Batch) -> None:
         """Events from the engine, for the run or race they belong to."""
+        for event in batch.events:  # the answers to a save, whichever run they come under
+            if isinstance(event, p.Saved):
+                self.listener.tell(Notice(f"step {event.step:,} saved in {event.folder}", "Saved", timeout=4))
+            elif isinstance(event, p.SaveFailed):
+                self.listener.tell(Notice(event.message, "Not saved", "error", 10))
         if batch.run_id == 0:
             for event in batch.events:
                 if isinstance(event, p.DeviceInfo):

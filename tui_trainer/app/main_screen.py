@@ -100,13 +100,21 @@ class MainScreen(Screen):
         Binding("t", "app.next_theme", "Theme", show=False, tooltip="Next colour theme"),  # 120 columns have no room
         Binding("g", "next_autograd_lesson", "Lab", show=False,
                 tooltip="The autograd lab (Learn view): the graph of the last step; pressed again, the next lesson, run live"),
+        Binding("ctrl+s", "save_run", "Save", show=False, tooltip="Save the run in a folder (asks where) and keep it up to date"),
         # while a field has the keys the footer shows only this: it says how out, and how to quit
         Binding("escape", "leave_field", "Leave the field (^q quits)", tooltip="Leave a text field, so the keys above work again"),
         Binding("q", "app.quit", "Quit", tooltip="Quit the app"),
     ]
 
-    def __init__(self, controller: RunController, config: RunConfig | None = None, lang: str = "en") -> None:
+    def __init__(
+        self, controller: RunController, config: RunConfig | None = None, lang: str = "en", *,
+        save: str | None = None, resume: str | None = None, checkpoint_every: int | None = None,
+    ) -> None:
         super().__init__()
+        self.save_into = save  # the first run started keeps this folder up to date (--save)
+        self.resume_from = resume  # open the run saved here, paused (--resume)
+        self.checkpoint_every = checkpoint_every
+        self.run_folder: str | None = None  # where the run shown is saved, once it is
         self.controller = controller
         controller.listener = self
         self.view, self.race_view = controller.view, controller.race_view
@@ -218,6 +226,7 @@ class MainScreen(Screen):
         self.set_interval(CHART_SECONDS, self._refresh_chart)
         self.panels_ready = True
         self._refresh_views(force=True)
+        self.resume_saved_run()
         waiting, self._waiting_actions = self._waiting_actions, []
         for action in waiting:
             action()
@@ -315,7 +324,37 @@ class MainScreen(Screen):
             return False
         if self.in_race_tab:  # a race trains by the book: no experiments
             return self.controller.start(config, paused, race_spec=self.race_panel.spec, spec_problem=self.race_panel.spec_problem)
-        return self.controller.start(config, paused, experiments=self.learn_panel.experiments())
+        folder, self.save_into = self.save_into, None  # --save is for the first run
+        started = self.controller.start(
+            config, paused, experiments=self.learn_panel.experiments(), folder=folder, checkpoint_every=self.checkpoint_every
+        )
+        self.run_folder = folder if started else None
+        return started
+
+    def resume_saved_run(self) -> None:
+        """--resume DIR: the run saved there, paused at its step, its chart rebuilt from its metrics."""
+        if self.resume_from is None or self.initial_config is None:
+            return
+        folder, self.resume_from = self.resume_from, None
+        if self.controller.start(self.initial_config, paused=True, folder=folder, resume=True, checkpoint_every=self.checkpoint_every):
+            self.run_folder = folder
+
+    def action_save_run(self) -> None:
+        """ctrl+s: ask where (the run's own folder, or runs/<time>-<algorithm>), then save there."""
+        from .save_screen import SaveScreen, default_folder
+
+        if self.view.state is RunState.IDLE:
+            self.notify("there is no run to save yet: start one first", title="Nothing to save", severity="warning")
+            return
+        config = self.view.config
+        algorithm = config.optimizer.algorithm.value if config is not None else "run"
+
+        def chosen(folder: str | None) -> None:
+            if folder:
+                self.run_folder = folder
+                self.controller.save(folder)
+
+        self.app.push_screen(SaveScreen(self.run_folder or default_folder(algorithm)), chosen)
 
     @needs_panels
     def action_toggle_pause(self) -> None:

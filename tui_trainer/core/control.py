@@ -19,6 +19,7 @@ class RunControl:
         self._credit = 0  # single steps granted while paused
         self._stopped = False
         self._lr: float | None = None
+        self._requests: list[object] = []  # for whoever runs the trainer, served between chunks
         self.ledger = False  # write out the last step of every chunk (the app's Learn view)
 
     # --- the person's side ---
@@ -52,7 +53,19 @@ class RunControl:
             self._lr = lr
             self._changed.notify_all()
 
+    def request(self, item: object) -> None:
+        """Hand something to whoever drives the trainer (a save, say): a paused run wakes for it,
+        and its driver finds it in `take_requests` between chunks."""
+        with self._changed:
+            self._requests.append(item)
+            self._changed.notify_all()
+
     # --- the trainer's side ---
+
+    def take_requests(self) -> list[object]:
+        with self._changed:
+            items, self._requests = self._requests, []
+            return items
 
     @property
     def stopped(self) -> bool:
@@ -77,7 +90,7 @@ class RunControl:
         """Block while paused with no steps granted and not stopped."""
         with self._changed:
             self._changed.wait_for(
-                lambda: self._stopped or not self._paused or self._credit > 0, timeout
+                lambda: self._stopped or not self._paused or self._credit > 0 or bool(self._requests), timeout
             )
 
     def take_lr(self) -> float | None:

@@ -205,6 +205,9 @@ class RunSummary:
     hessian_eigenvalues: list[float] | None = None  # [largest, smallest] of the MSE's Hessian
     condition_number: float | None = None
     max_stable_lr: float | None = None  # plain full-batch gradient descent diverges above it
+    # the weights and bias on the raw columns, when the features were standardized (core/units)
+    unscaled_weights: list[float] | list[list[float]] | None = None
+    unscaled_bias: float | list[float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: every non-finite float becomes None."""

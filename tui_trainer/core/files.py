@@ -14,6 +14,7 @@ import contextlib
 import errno
 import os
 import stat
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -86,14 +87,14 @@ class OutputFile:
 
     BUFFER = 1 << 16
 
-    def __init__(self, name: str, fd: int, on_failure: Callable[[], None] | None = None) -> None:
+    def __init__(self, name: str, fd: int, on_failure: Callable[[], None] | None = None, *, start: int = 0) -> None:
         self.name = name
         self.fd: int | None = fd
         self.on_failure = on_failure
         self.error: str | None = None
         self._pending: list[bytes] = []
         self._pending_bytes = 0
-        self._complete = 0  # bytes of complete lines on disk
+        self._complete = start  # bytes of complete lines on disk (an appended file's own included)
 
     @property
     def closed(self) -> bool:
@@ -131,6 +132,17 @@ class OutputFile:
         if self.on_failure is not None:
             self.on_failure()
 
+    def sync(self) -> None:
+        """Everything written so far is on the disk (flushed, then fsync): a run folder's metrics
+        reach the disk before the checkpoint that counts their steps."""
+        self.flush()
+        if self.error is None and self.fd is not None:
+            try:
+                os.fsync(self.fd)
+            except OSError as error:
+                if error.errno != errno.EINVAL:  # a pipe or a device cannot be synced: nothing to keep
+                    self._failed(error, b"")
+
     def close(self) -> None:
         if self.fd is None:
             return
@@ -143,10 +155,13 @@ class OutputFile:
                 self.error = f"cannot write {self.name} ({error.strerror or error})"
 
 
-def open_output(name: str, inputs: Iterable[str | Path] = (), on_failure: Callable[[], None] | None = None) -> OutputFile:
-    """Open `name` for writing, or raise FileProblem saying why not: an empty name, a folder, a
-    FIFO or socket, a symbolic link (it could point anywhere: name the file itself), or a file
-    that is one of `inputs` (the run would overwrite its own data)."""
+def open_output(
+    name: str, inputs: Iterable[str | Path] = (), on_failure: Callable[[], None] | None = None, *, append: bool = False
+) -> OutputFile:
+    """Open `name` for writing (or, with `append`, for adding lines to its end), or raise
+    FileProblem saying why not: an empty name, a folder, a FIFO or socket, a symbolic link (it
+    could point anywhere: name the file itself), or a file that is one of `inputs` (the run would
+    overwrite its own data)."""
     if not name.strip():
         raise FileProblem("needs a file name (it was empty)")
     path = Path(name).expanduser()
@@ -170,11 +185,53 @@ def open_output(name: str, inputs: Iterable[str | Path] = (), on_failure: Callab
             except OSError:
                 continue  # an input that is not a file (synthetic data) cannot be the same file
     # O_NOFOLLOW: a link planted between the check and the open is refused, not followed
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK  # a FIFO: refused, not waited on
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK  # a FIFO: refused, not waited on
+    flags |= os.O_APPEND if append else os.O_TRUNC
     try:
         fd = os.open(path, flags, 0o644)
     except OSError as error:
         if error.errno == errno.ELOOP:
             raise FileProblem(f"{name}: is a symbolic link; name the file it points to, if that is what you mean") from None
         raise FileProblem(f"cannot write {name} ({error.strerror or error})") from None
-    return OutputFile(name, fd, on_failure)
+    return OutputFile(name, fd, on_failure, start=os.fstat(fd).st_size if append else 0)
+
+
+TEMP_SUFFIX = ".tmp"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` so that a reader, or a process killed at any moment (kill -9,
+    power loss), sees either the old file whole or the new one whole: the bytes go to a temporary
+    file in the same folder, are flushed and fsynced, and only then renamed over `path` (rename
+    is atomic within a file system); the folder is synced so the rename itself lasts. Raises
+    OSError; the temporary file is removed on failure."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
+    try:
+        os.fchmod(fd, 0o644)  # as open_output makes its files (mkstemp makes them private)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    sync_folder(path.parent)
+
+
+def sync_folder(folder: Path) -> None:
+    """fsync a folder, so the names created or renamed in it last (where the system allows it)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def remove_leftover_temporaries(folder: Path) -> None:
+    """Temporary files of writes a kill cut short (see write_atomically): never read, removed."""
+    for leftover in folder.glob(f".*{TEMP_SUFFIX}"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()

@@ -51,6 +51,7 @@ from .schedules import build_schedule
 from .softmax_reference import ClassifierOptimum
 from .stability import Stability
 from .stepper import Stepper
+from .units import in_data_units
 
 MAX_CHUNK = 1 << 14
 # Below this many numbers per step, one CPU thread beats several: the work is too small to split.
@@ -549,6 +550,10 @@ class Trainer:
             hessian_eigenvalues=None if stability is None else [stability.largest, stability.smallest],
             condition_number=None if stability is None else stability.condition_number,
             max_stable_lr=None if stability is None else stability.max_stable_lr,
+            **in_data_units(
+                self.model.weight.detach().cpu().double().numpy(), self.model.bias.detach().cpu().double().numpy(),
+                self.dataset.feature_means, self.dataset.feature_stds,
+            ),
         )
 
     def _accuracy(self, rows: int) -> float | None:

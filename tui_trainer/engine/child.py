@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import queue
+import signal
 import threading
 import time
 import traceback
@@ -35,6 +36,7 @@ class Outbox:
         self.pending: list[tuple[int, object]] = []
         self.lock = threading.Condition()
         self.closed = False
+        self.gone = False  # the app stopped listening
         self.thread = threading.Thread(target=self._send_loop, name="outbox", daemon=True)
         self.thread.start()
 
@@ -56,10 +58,14 @@ class Outbox:
                 items, self.pending = self.pending, []
                 closing = self.closed
             for run_id, events in _group_by_run(items):
+                if self.gone:
+                    break
                 try:
                     self.connection.send(p.Batch(run_id, events))
                 except (BrokenPipeError, OSError):
-                    os._exit(0)  # the app is gone: nothing left to do
+                    # the app is gone: drop what it would have shown, while the run is stopped
+                    # and checkpointed (main() hears of it from the command pipe)
+                    self.gone = True
             if closing:
                 return
             time.sleep(SEND_PERIOD)
@@ -108,19 +114,35 @@ def main(commands: Connection, events: Connection) -> None:
     """Entry point of the spawned process."""
     outbox = Outbox(events)
     starts: queue.Queue[tuple[p.Start | p.StartRace, RunControl] | None] = queue.Queue()
-    current: dict[str, RunControl | None] = {"control": None}
+    current: dict[str, RunControl | None] = {"control": None, "single": None}  # what runs; the last single run
     lessons: queue.Queue[p.Lesson | None] = queue.Queue()  # run in their own thread: commands keep flowing
     shown: dict[str, Trainer | Race | None] = {"work": None}  # what the lessons copy the model and batch from
     ledger = {"on": False}
 
     from ..core.control import RunControl  # light: no torch
 
+    def shut_down() -> None:
+        """Stop the run (its folder gets its checkpoint as it ends) and end the process after it."""
+        control = current["control"]
+        if control is not None:
+            control.stop()
+        lessons.put(None)
+        leaving.set()
+
+    leaving = threading.Event()
+    # The terminal hung up (SIGHUP: an SSH connection dropped) or we were told to stop (SIGTERM):
+    # the run ends as a stop does, checkpointed, and then the process ends. The app sends Shutdown
+    # for the same when it gets them; either arrives first.
+    for sig in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, lambda signum, frame: shut_down())
+
     def read_commands() -> None:
         while True:
             try:
                 command = commands.recv()
             except (EOFError, OSError):
-                os._exit(0)  # the app went away without saying goodbye: don't linger
+                shut_down()  # the app went away without saying goodbye: save what runs, then go
+                return
             try:
                 if not obey(command):
                     return
@@ -136,6 +158,8 @@ def main(commands: Connection, events: Connection) -> None:
                     control.stop()
                 # made here, in command order, so a Step sent right after Start reaches it
                 current["control"] = fresh = RunControl(paused=command.paused)
+                if isinstance(command, p.Start):
+                    current["single"] = fresh  # ctrl+s saves single runs (a race saves with race --save)
                 fresh.ledger = ledger["on"]
                 starts.put((command, fresh))
             case p.Ledger():
@@ -145,11 +169,14 @@ def main(commands: Connection, events: Connection) -> None:
             case p.Lesson():
                 lessons.put(command)
             case p.Shutdown():
-                if control is not None:
-                    control.stop()
-                starts.put(None)
-                lessons.put(None)
+                shut_down()
                 return False
+            case p.Save():
+                single = current["single"]
+                if single is not None:
+                    single.request(command)  # its driver serves it between chunks, or once idle
+                else:
+                    outbox.put(0, p.SaveFailed("there is no run to save yet: start one first"))
             case p.Pause() if control:
                 control.pause()
             case p.Resume() if control:
@@ -179,19 +206,38 @@ def main(commands: Connection, events: Connection) -> None:
     if device is not None and device.type == "cuda":
         _report_memory_every(DEVICE_INFO_SECONDS, device, outbox, describe_device)
     threading.Thread(target=_run_lessons, args=(lessons, shown, outbox), name="lessons", daemon=True).start()
-    while (queued := starts.get()) is not None:
+    from .folder_run import FolderRun
+
+    previous: tuple[FolderRun, RunControl] | None = None  # the last single run: ctrl+s may save it after it ended
+    while not leaving.is_set():
+        try:
+            queued = starts.get(timeout=0.2)
+        except queue.Empty:
+            if previous is not None:  # a single run that has ended: a save may still come for it
+                for request in previous[1].take_requests():
+                    previous[0].serve(request)
+            continue
+        if queued is None:
+            break
         start, control = queued
         if control.stopped:
             continue  # replaced before it began
         sink = lambda event, run_id=start.run_id: outbox.put(run_id, event)  # noqa: E731
-        work: Race | Trainer
         try:
             if isinstance(start, p.StartRace):
-                work = Race(start.config, parse_entries(start.spec), sink=sink, control=control, chunk_seconds=CHUNK_SECONDS)
+                race = Race(start.config, parse_entries(start.spec), sink=sink, control=control, chunk_seconds=CHUNK_SECONDS)
+                shown["work"] = race
+                race.run()
             else:  # the app draws the path on the loss landscape: keep it, thinned on long runs
-                work = Trainer(start.config, sink=sink, control=control, chunk_seconds=CHUNK_SECONDS, path="thinning")
-            shown["work"] = work
-            work.run()
+                trainer = Trainer(start.config, control=control, chunk_seconds=CHUNK_SECONDS, path="thinning")
+                run = FolderRun(trainer, sink, start.checkpoint_every)
+                if start.folder is not None and start.resume:
+                    run.resume_from(start.folder)
+                elif start.folder is not None:
+                    run.start_new(start.folder)
+                previous = run, control
+                shown["work"] = trainer  # the lessons copy its model and batch
+                run.run(replay=start.resume)
         except TrainerError as error:
             outbox.put(start.run_id, p.RunFailed(str(error)))
         except Exception as error:

@@ -17,6 +17,9 @@ class Start:
     run_id: int
     config: RunConfig
     paused: bool = False
+    folder: str | None = None  # keep this run folder up to date (a new one, or with `resume` the run's own)
+    resume: bool = False  # continue the run saved in `folder`, its chart rebuilt from its metrics
+    checkpoint_every: int | None = None  # steps between checkpoints (None: the default)
 
 
 @dataclass(frozen=True)
@@ -73,11 +76,32 @@ class Lesson:
 
 
 @dataclass(frozen=True)
+class Save:
+    """Checkpoint the single run now into `folder` (made if new), and keep it up to date after."""
+
+    folder: str
+
+
+@dataclass(frozen=True)
 class Shutdown:
     pass
 
 
-Command = Start | StartRace | Pause | Resume | Step | Stop | SetLr | Ledger | Lesson | Shutdown
+Command = Start | StartRace | Pause | Resume | Step | Stop | SetLr | Ledger | Lesson | Save | Shutdown
+
+
+@dataclass(frozen=True)
+class Saved:
+    """The run was checkpointed into `folder` at `step` (answer to Save; not sent for the
+    periodic checkpoints)."""
+
+    folder: str
+    step: int
+
+
+@dataclass(frozen=True)
+class SaveFailed:
+    message: str
 
 
 @dataclass(frozen=True)
