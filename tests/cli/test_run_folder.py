@@ -61,6 +61,22 @@ def test_a_resumed_run_ends_bit_for_bit_where_the_whole_run_ends(capsys, tmp_pat
         assert ("train_loss" in x) == ("train_loss" in y) and x.get("train_loss") == pytest.approx(y.get("train_loss"), rel=1e-6)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_resumed_classifier_ends_bit_for_bit_with_the_same_accuracies(capsys, tmp_path, engine):
+    flags = ["--loss", "cross-entropy", "--algorithm", "adam", *ENGINES[engine], *SMALL]
+    code, whole, _ = train(capsys, *flags, "--save", str(tmp_path / "whole"))
+    assert code == 0
+    code, _, _ = train(capsys, *flags, "--max-steps", "8", "--save", str(tmp_path / "part"), "--checkpoint-every", "4")  # mid-epoch
+    assert code == 0
+    code, resumed, err = train(capsys, "--resume", str(tmp_path / "part"), "--max-steps", "18", "--json")
+    assert code == 0, err
+    whole, resumed = json.loads(whole), json.loads(resumed)
+    same_run(whole, resumed)
+    assert resumed["accuracy"] == whole["accuracy"] and resumed["classes"] == whole["classes"]
+    a, b = metrics(tmp_path / "whole" / "metrics.jsonl"), metrics(tmp_path / "part" / "metrics.jsonl")
+    assert [x.get("accuracy") for x in a] == [x.get("accuracy") for x in b]  # the epoch begun before the stop too
+
+
 def test_the_folder_holds_config_metrics_summary_and_checkpoint(capsys, tmp_path):
     folder = tmp_path / "run"
     code, _, _ = train(capsys, "--algorithm", "adam", "--epochs", "2", "--save", str(folder))

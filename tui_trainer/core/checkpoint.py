@@ -50,6 +50,8 @@ def capture(trainer: Trainer) -> dict[str, Any]:
         "active_seconds": trainer.active_seconds,
         "epoch_loss_sum": trainer._epoch_loss_sum,
         "epoch_rows": trainer._epoch_rows,
+        "epoch_correct": trainer._epoch_correct,  # a classifier's right rows of the epoch under way
+        "epoch_counted": trainer._epoch_counted,
         "last_loss": trainer.last_loss,
         "stepper": trainer.stepper.capture(),
         "schedule": trainer.schedule.capture() if trainer.schedule is not None else None,
@@ -73,6 +75,8 @@ def restore(trainer: Trainer, state: dict[str, Any]) -> None:
         trainer.active_seconds = float(state["active_seconds"])
         trainer._epoch_loss_sum = float(state["epoch_loss_sum"])
         trainer._epoch_rows = int(state["epoch_rows"])
+        trainer._epoch_correct = float(state.get("epoch_correct", 0.0))
+        trainer._epoch_counted = int(state.get("epoch_counted", 0))
         trainer.last_loss = state["last_loss"]
         torch.set_rng_state(state["rng"])
     except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as error:
