@@ -71,7 +71,8 @@ def test_bad_class_columns_exit_2_with_one_line(capsys, tmp_path, csv, flags, wo
 @pytest.mark.parametrize(
     ("flags", "words"),
     [
-        (["--classes", "3"], "set --loss to cross-entropy"),
+        (["--classes", "3"], "only applies to classification (cross-entropy)"),
+        (["--loss", "mse", "--separation", "3"], "only applies to classification (cross-entropy)"),
         (["--loss", "cross-entropy", "--classes", "1"], "--classes"),
         (["--loss", "cross-entropy", "--separation", "-1"], "--separation"),
         (["--loss", "cross-entropy", "--true-weights", "1"], "true weights only apply to regression"),

@@ -456,9 +456,12 @@ class RunConfig(BaseModel):
     def _data_fits_loss(self) -> RunConfig:
         if self.loss is Loss.MSE:
             if self.data.classes is not None or self.data.separation is not None:
-                raise ValueError("a number of classes or their separation only applies to classification: set loss to cross-entropy")
+                # no bare field names in these messages: a given flag's name replaces them
+                raise ValueError(
+                    "a number of classes or their separation only applies to classification (cross-entropy), not to regression (mse)"
+                )
         elif self.data.is_synthetic and self.data.true_weights is not None:
-            raise ValueError("true weights only apply to regression (loss mse): synthetic classes are drawn as clusters")
+            raise ValueError("true weights only apply to regression (mse): synthetic classes are drawn as clusters")
         return self
 
     @property
