@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 PlotColor = tuple[int, int, int] | int
+VAL_ACCURACY_MARKER = "·"  # the validation accuracy: dotted, in the training accuracy's colour
 # used for overlaid curves when a theme names no series of its own
 FALLBACK_SERIES = ("primary", "accent", "warning", "secondary", "success", "error")
 
@@ -183,7 +184,25 @@ class LossPlot(ThemedPlot):
         if self.show_lr and len(view.lrs):
             reduced = view.lrs.reduce(self.columns)
             self.line(reduced.x, reduced.mean, plot_color(self.theme_colors.get("secondary", "white")), yside="right")
+        elif self.shows_accuracy:
+            self._accuracy()
         self.finish()
+
+    @property
+    def shows_accuracy(self) -> bool:
+        """A classifier's accuracy takes the right axis (unless the lr has it)."""
+        return self.view.classifies and not self.show_lr
+
+    def _accuracy(self) -> None:
+        """Each epoch's share of rows right, training and validation, on a right axis from 0 to 1."""
+        view, color = self.view, plot_color(self.theme_colors.get("secondary", "white"))
+        if len(view.accuracy):
+            self.line(*self.curve(view.accuracy), color, yside="right")
+        if len(view.val_accuracy):
+            self.line(*self.curve(view.val_accuracy), color, yside="right", marker=VAL_ACCURACY_MARKER)
+        if "right" in self.ranges:
+            self.ranges["right"] = (0.0, 1.0)
+            self.plt.ylim(0.0, 1.0, yside="right")  # type: ignore[arg-type]  # plotext takes "right"
 
 
 class LossChart(Vertical):
@@ -224,6 +243,9 @@ class LossChart(Vertical):
             items.append(f"[{plot.color_text('optimum', 'success')}]──[/] optimum {view.optimal_loss:.5g}")
         if plot.show_lr:
             items.append(f"[{plot.theme_colors.get('secondary', 'white')}]━━[/] lr (right)")
+        elif plot.shows_accuracy:
+            accuracy = plot.theme_colors.get("secondary", "white")
+            items.append(f"[{accuracy}]━━[/] accuracy" + (f" [{accuracy}]··[/] val" if len(view.val_accuracy) else "") + " (right, 0-1)")
         modes = [mode for mode, on in (("log", plot.log_scale), ("smoothed", plot.smoothing)) if on]
         if modes:
             items.append("(" + ", ".join(modes) + ")")
