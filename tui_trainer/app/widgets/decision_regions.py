@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 CLASS_MARKERS = "●▲■◆★✚✖♦"  # each class's points: told apart without colour too
 REGION_MARKER = "·"
+OVERSAMPLE = 1.5  # grid points per character cell, across and down
+TALL_ENOUGH = 16  # rows below which the note gives its room to the plot
 BOUNDARY_MARKER = "•"
 NOTE = "class regions of the current W, b · other features at their mean · points by class"
 ONE_FEATURE_NOTE = "one feature: the intervals each class wins · points at their class's height"
@@ -78,7 +80,9 @@ class RegionsPlot(ThemedPlot):
         if j is None:
             box = (box[0], (-0.5, k - 0.5))
         base = points.means if points is not None else np.zeros(d)
-        columns, rows = max(4, self.size.width - 9), max(3, self.size.height - 3)
+        # more grid points than character cells (plotext's canvas is a little narrower than the
+        # widget, by the tick labels): every cell gets one, so no column of the regions is left blank
+        columns, rows = max(4, int(self.size.width * OVERSAMPLE)), max(3, int(self.size.height * OVERSAMPLE))
         grid = region_grid(weights, bias, base, i, j, box, columns, rows)
         gx, gy = np.meshgrid(grid.xs, grid.ys)
         edge = grid.boundary()
@@ -116,7 +120,9 @@ class DecisionRegions(Vertical):
     DecisionRegions .axes Label { padding: 0 1; color: $text-muted; }
     DecisionRegions .axes Select { width: 1fr; }
     DecisionRegions .note { color: $text-muted; padding: 0 1; height: auto; }
-    DecisionRegions .legend { padding: 0 1; height: auto; }
+    DecisionRegions.-short .note { display: none; }
+    DecisionRegions .legend { padding: 0 1; height: auto; max-height: 2; }
+    DecisionRegions.-short .legend { height: 1; }
     """
 
     def __init__(self, view: RunView, **kwargs) -> None:
@@ -139,6 +145,9 @@ class DecisionRegions(Vertical):
     def plot(self) -> RegionsPlot:
         return self.query_one(RegionsPlot)
 
+    def on_resize(self) -> None:
+        self.set_class(self.size.height < TALL_ENOUGH, "-short")  # 24 rows: the plot needs them all
+
     def replot(self) -> None:
         started, config = self.view.started, self.view.config
         if started is not None and started.classes is not None:
@@ -153,7 +162,7 @@ class DecisionRegions(Vertical):
     def _legend(self, classes: list[str]) -> None:
         plot = self.plot
         items = [f"[{plot.series_text(c)}]{CLASS_MARKERS[c % len(CLASS_MARKERS)]}[/] {label}" for c, label in enumerate(classes)]
-        text = "  ".join(items) + f"  {BOUNDARY_MARKER} boundary"
+        text = f"{BOUNDARY_MARKER} boundary  " + "  ".join(items)  # the boundary first: the classes may be cut
         self.query_one(".legend", Static).update(text)
 
     def _offer(self, features: list[str]) -> None:

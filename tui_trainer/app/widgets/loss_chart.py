@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 PlotColor = tuple[int, int, int] | int
-VAL_ACCURACY_MARKER = "·"  # the validation accuracy: dotted, in the training accuracy's colour
+VAL_ACCURACY_MARKER = "·"
+SHORT_LEGEND_WIDTH = 70  # a chart narrower than this gets the legend's short words  # the validation accuracy: dotted, in the training accuracy's colour
 # used for overlaid curves when a theme names no series of its own
 FALLBACK_SERIES = ("primary", "accent", "warning", "secondary", "success", "error")
 
@@ -235,18 +236,24 @@ class LossChart(Vertical):
 
     def show_legend(self) -> None:
         plot, view = self.plot, self.view
+        short = 0 < self.size.width < SHORT_LEGEND_WIDTH  # beside the map, or at 80 columns: fewer words
         items = [f"[{plot.color_text('train', 'primary')}]━━[/] batch"]
         if len(view.whole):
-            items.append(f"[{plot.theme_colors.get('accent', 'white')}]━━[/] whole set")
+            items.append(f"[{plot.theme_colors.get('accent', 'white')}]━━[/] {'whole' if short else 'whole set'}")
         items.append(f"[{plot.color_text('validation', 'warning')}]━━[/] val")
         if view.optimal_loss is not None:
-            items.append(f"[{plot.color_text('optimum', 'success')}]──[/] optimum {view.optimal_loss:.5g}")
+            items.append(f"[{plot.color_text('optimum', 'success')}]──[/] {'opt' if short else 'optimum'} {view.optimal_loss:.5g}")
         if plot.show_lr:
             items.append(f"[{plot.theme_colors.get('secondary', 'white')}]━━[/] lr (right)")
         elif plot.shows_accuracy:
             accuracy = plot.theme_colors.get("secondary", "white")
-            items.append(f"[{accuracy}]━━[/] accuracy" + (f" [{accuracy}]··[/] val" if len(view.val_accuracy) else "") + " (right, 0-1)")
+            validation = f" [{accuracy}]{VAL_ACCURACY_MARKER * 2}[/] val" if len(view.val_accuracy) else ""
+            # a short legend is cut at its end: the accuracy, which has no other key, goes second
+            items.insert(1 if short else len(items), f"[{accuracy}]━━[/] {'acc' if short else 'accuracy'}{validation} (right)")
         modes = [mode for mode, on in (("log", plot.log_scale), ("smoothed", plot.smoothing)) if on]
         if modes:
             items.append("(" + ", ".join(modes) + ")")
-        show_text(self.query_one("#legend", Static), "  ".join(items))
+        show_text(self.query_one("#legend", Static), ("  " if not short else " ").join(items))
+
+    def on_resize(self) -> None:
+        self.show_legend()
