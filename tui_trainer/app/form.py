@@ -10,11 +10,11 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..core.config import (
+    CLASSIFICATION_EPOCHS,
     HYPERPARAMETERS,
     PRESETS,
     SCHEDULE_DEFAULTS,
     SCHEDULE_SETTINGS,
-    CLASSIFICATION_EPOCHS,
     SYNTHETIC,
     Algorithm,
     DataConfig,

@@ -75,7 +75,7 @@ def needs_panels(action: Callable) -> Callable:
 
 LR = Binding.Group("lr ×2 ÷2", compact=True)  # + and - share one footer entry
 # shown in the footer only where the screen is wide enough (the keys work at any width)
-WIDE_ONLY = {"l", "m", "w", "a", "o", "x", "c"}
+WIDE_ONLY = {"l", "m", "w", "a", "o", "x"}
 NARROW_WIDTH = 110  # below this the form is behind `f` and the footer lists the main keys
 
 
@@ -94,7 +94,9 @@ class MainScreen(Screen):
         Binding("l", "toggle_log", "Log", tooltip="Loss axis linear or logarithmic"),
         Binding("m", "toggle_smoothing", "Smooth", tooltip="Smooth the training loss curve"),
         Binding("w", "toggle_landscape", "Map", tooltip="The loss landscape (a classifier's: its decision regions)"),
-        Binding("c", "cycle_cells", "Cells", tooltip="A classifier's weight matrix shows value, grad, optimizer state or optimum"),
+        # not in the footer (120 columns have no room): the inspector's matrix names it, `?` lists it
+        Binding("c", "cycle_cells", "Cells", show=False,
+                tooltip="A classifier's weight matrix shows value, grad, optimizer state or optimum"),
         Binding("a", "toggle_lr", "lr", tooltip="The learning rate of every step on the chart"),
         Binding("plus,equals_sign", "scale_lr(2)", "lr×2", key_display="+", group=LR, tooltip="Double the learning rate, live"),
         Binding("minus", "scale_lr(0.5)", "lr÷2", key_display="-", group=LR, tooltip="Halve the learning rate, live"),
@@ -212,7 +214,8 @@ class MainScreen(Screen):
         await main.remove_children()
         await sidebar.mount(self.form, buttons)
         await main.mount(self.views)
-        await self.views.add_pane(TabPane("Run", Horizontal(self.chart, self.landscape, self.regions, id="run-charts"), self.inspector, id="tab-run"))
+        charts = Horizontal(self.chart, self.landscape, self.regions, id="run-charts")
+        await self.views.add_pane(TabPane("Run", charts, self.inspector, id="tab-run"))
         await self.views.add_pane(TabPane("Race", self.race_panel, id="tab-race"))
         await self.views.add_pane(TabPane("Learn", self.learn_panel, id="tab-learn"))
         if not self.app.is_running:

@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 PlotColor = tuple[int, int, int] | int
-VAL_ACCURACY_MARKER = "·"
-SHORT_LEGEND_WIDTH = 70  # a chart narrower than this gets the legend's short words  # the validation accuracy: dotted, in the training accuracy's colour
+VAL_ACCURACY_MARKER = "·"  # the validation accuracy: dotted, in the training accuracy's colour
+SHORT_LEGEND_WIDTH = 70  # a chart narrower than this gets the legend's short words
 # used for overlaid curves when a theme names no series of its own
 FALLBACK_SERIES = ("primary", "accent", "warning", "secondary", "success", "error")
 
