@@ -96,7 +96,7 @@ class MainScreen(Screen):
         Binding("w", "toggle_landscape", "Map", tooltip="The loss landscape (a classifier's: its decision regions)"),
         # not in the footer (120 columns have no room): the inspector's matrix names it, `?` lists it
         Binding("c", "cycle_cells", "Cells", show=False,
-                tooltip="A classifier's weight matrix shows value, grad, optimizer state or optimum"),
+                tooltip="A classifier's matrix cells: value, grad, optimizer state, optimum"),
         Binding("a", "toggle_lr", "lr", tooltip="The learning rate of every step on the chart"),
         Binding("plus,equals_sign", "scale_lr(2)", "lr×2", key_display="+", group=LR, tooltip="Double the learning rate, live"),
         Binding("minus", "scale_lr(0.5)", "lr÷2", key_display="-", group=LR, tooltip="Halve the learning rate, live"),

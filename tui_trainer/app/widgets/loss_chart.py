@@ -236,7 +236,8 @@ class LossChart(Vertical):
 
     def show_legend(self) -> None:
         plot, view = self.plot, self.view
-        short = 0 < self.size.width < SHORT_LEGEND_WIDTH  # beside the map, or at 80 columns: fewer words
+        # a classifier's legend has one more item: beside the map, or at 80 columns, in fewer words
+        short = view.classifies and 0 < self.size.width < SHORT_LEGEND_WIDTH
         items = [f"[{plot.color_text('train', 'primary')}]━━[/] batch"]
         if len(view.whole):
             items.append(f"[{plot.theme_colors.get('accent', 'white')}]━━[/] {'whole' if short else 'whole set'}")
