@@ -44,7 +44,7 @@ def test_the_weight_matrix_showing_adams_second_moment(snap_compare, tmp_path):
         await pilot.press("s")
         await wait_for_state(pilot, app, RunState.DONE, timeout=120)
         await drawn(pilot)
-        await pilot.press("c", "c", "c", "c")  # value → grad → m → v
+        await pilot.press("c", "c", "c")  # value → grad → m → v
         await wait_for(pilot, lambda: app.screen.inspector.cells == "v", what="the v cells")
         pin_machine_details(app)
         await pilot.pause()
