@@ -117,7 +117,7 @@ class MainScreen(Screen):
         self.lang = lang
         self.stability = None  # of the form's data, for the lr field's warning (core.stability)
         self.stability_of_classifier = False  # then it is the curvature at the optimum only
-        self._stability_data = None
+        self._stability_data: tuple | None = None  # (data, loss, weight decay) whose curvature is shown
         self.panels_ready = False
         self._waiting_actions: list[Callable[[], None]] = []
         self._dirty = self._chart_dirty = False
