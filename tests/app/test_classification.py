@@ -166,3 +166,27 @@ async def test_a_race_on_separable_classes_races_to_every_row_right():
         await pilot.press("w")
         await wait_for(pilot, lambda: app.screen.regions.display, what="the regions shown")
         assert not notified(app, "Error")
+
+
+async def test_one_feature_of_separable_classes_draws_intervals_and_says_there_is_no_optimum():
+    settings = {"loss": "cross-entropy", "optimizer": {"algorithm": "adam", "epochs": 20},
+                "data": {"classes": 3, "separation": 6, "noise": 0.3, "dims": 1, "samples": 300}}
+    app = TrainerApp(RunConfig.model_validate(settings))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await panels(pilot)
+        screen = app.screen
+        await pilot.press("w")
+        await wait_for(pilot, lambda: screen.regions.display, what="the regions shown for the form's classifier")
+        await pilot.press("s")
+        await wait_for_state(pilot, app, RunState.DONE, timeout=120)
+        await wait_for(pilot, lambda: screen.regions.plot.points is not None, what="the points")
+        await drawn(pilot)
+        assert app.controller.view.separable
+        assert "separable: no finite optimum" in str(screen.inspector.query_one("#distance").render())
+        assert screen.regions.plot.axes == (0, None) and screen.regions.query_one(".y-axis", Select).disabled
+        screen.regions.replot()
+        picture = str(screen.regions.plot.render())
+        assert "class" in picture and all(marker in picture for marker in CLASS_MARKERS[:3])
+        await pilot.press("c", "c", "c", "c")  # value → grad → m → v → optimum: none to show
+        await wait_for(pilot, lambda: screen.inspector.cells == "optimum", what="the optimum cells")
+        assert all(cell == "—" for row in cells(screen.inspector.query_one(DataTable)) for cell in row[1:])
