@@ -152,7 +152,7 @@ async def test_a_race_on_separable_classes_races_to_every_row_right():
         await wait_for(pilot, lambda: app.screen.in_race_tab, what="the race tab")
         app.query_one("#race-entries", Input).value = "bgd,adam"
         await pilot.pause()
-        await pilot.press("s")
+        await pilot.press("w", "s")  # the race's map: the paths over two of the k·(d+1) parameters
         race = app.controller.race_view
         await wait_for(pilot, lambda: race.state is RunState.DONE, timeout=120, what="the race to end")
         await drawn(pilot)
@@ -162,8 +162,11 @@ async def test_a_race_on_separable_classes_races_to_every_row_right():
         assert str(table.columns[list(table.columns)[5]].label) == "to all rows right"
         assert all(" steps" in row[5] for row in cells(table))
         assert "separable" in str(app.query_one("#race-legend").render())
+        landscape = app.screen.race_panel.query_one("#race-landscape")
+        landscape.replot()
+        assert "no exact surface" in str(landscape.query_one(".note").render())
+        assert "b[2]" in str(landscape.plot.render())  # the last class's bias: the map's y axis
         await pilot.press("v", "v")  # the Run view: nothing ran there, the form's classifier gets the regions
-        await pilot.press("w")
         await wait_for(pilot, lambda: app.screen.regions.display, what="the regions shown")
         assert not notified(app, "Error")
 
