@@ -2,6 +2,7 @@
 end to end (chart accuracy, the inspector's weight matrix, decision regions, the Learn view's
 cross-entropy step) and a race on separable classes."""
 
+import random
 from pathlib import Path
 
 import numpy as np
@@ -193,3 +194,31 @@ async def test_one_feature_of_separable_classes_draws_intervals_and_says_there_i
         await pilot.press("c", "c", "c", "c")  # value → grad → m → v → optimum: none to show
         await wait_for(pilot, lambda: screen.inspector.cells == "optimum", what="the optimum cells")
         assert all(cell == "—" for row in cells(screen.inspector.query_one(DataTable)) for cell in row[1:])
+
+
+async def test_random_keys_and_resizes_never_break_a_classifier():
+    """The monkey's keys (and c) on a synthetic classification: no exception anywhere, from the
+    form to the race, the map and the Learn view, at sizes from 60x20 to 160x50."""
+    from tests.fuzz.test_app_monkey import KEYS
+
+    chance = random.Random(12)
+    settings = {"loss": "cross-entropy", "optimizer": {"algorithm": "adam", "epochs": 40}, "data": {"dims": 3, "samples": 300}}
+    app = TrainerApp(RunConfig.model_validate(settings))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await panels(pilot)
+        for count in range(150):
+            if chance.random() < 0.05:
+                await pilot.resize_terminal(chance.randint(60, 160), chance.randint(20, 50))
+            else:
+                await pilot.press(chance.choice([*KEYS, "c", "c", "w", "v"]))
+            if count % 10 == 0:
+                await pilot.pause()
+        await pilot.pause()
+        while len(app.screen_stack) > 1:
+            app.pop_screen()
+            await pilot.pause()
+        app.screen.set_focus(None)
+        before = app.screen.views.active
+        await pilot.press("v")
+        await wait_for(pilot, lambda: app.screen.views.active != before, what="the app to answer v")
+        assert app.is_running and app.controller.view.state is not RunState.ERROR
