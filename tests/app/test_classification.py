@@ -97,7 +97,7 @@ async def test_a_three_class_csv_trains_with_accuracy_matrix_regions_and_a_writt
         assert view.classifies and len(view.accuracy) == 60 and view.last_accuracy > 0.8
         # the chart: loss on the left, accuracy on the right
         legend = str(screen.chart.query_one("#legend").render())
-        assert "accuracy" in legend and "(right" in legend
+        assert "━━ acc ·· val (right)" in legend  # beside the map: the short words, the accuracy second
         assert screen.chart.plot.ranges["right"] == (0.0, 1.0)
         # the inspector: a row per class, a column per feature and the bias
         table = screen.inspector.query_one(DataTable)
