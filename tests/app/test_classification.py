@@ -137,7 +137,9 @@ async def test_the_learn_view_writes_out_a_cross_entropy_step_in_both_languages(
         await wait_for(pilot, lambda: app.controller.view.ledger is not None, what="the step written out")
         await drawn(pilot)
         ledger = str(app.query_one("#ledger").render())
-        for words in ("z[setosa]", "p(y)", "−log p(y)", "mean(−log p(y))", "(p − onehot(y))/n", "w[setosa,petal]", "b[virginica]"):
+        written = ("z[setosa]", "p(y)", "first row: softmax(z) = (", "−log p(y)", "mean(−log p(y))", "(p − onehot(y))/n",
+                   "w[setosa,petal]", "b[virginica]")
+        for words in written:
             assert words in ledger, words
         app.query_one("#select-lang", Select).value = "zh"
         await wait_for(pilot, lambda: "链式法则" in str(app.query_one("#ledger").render()), what="the Chinese ledger")

@@ -238,6 +238,12 @@ def ledger_markup(entry: LedgerEntry | None, lang: str, steps_taken: int = 0, wi
         lines.append("  " + escape(text(lang, "more_rows", count=entry.batch_size - len(entry.rows))))
     classifier = entry.classes is not None
     lines.append(escape(text(lang, "ce_columns" if classifier else "columns")))
+    first = entry.rows[0] if entry.rows else None
+    if classifier and first is not None and first.probabilities is not None and entry.classes is not None:
+        label = int(first.y)
+        shown = ", ".join(_n(p) for p in first.probabilities)
+        own = _n(first.probabilities[label])
+        lines.append(escape(text(lang, "ce_softmax", probabilities=shown, label=entry.classes[label], own=own)))
     lines.append(escape(text(lang, "ce_loss" if classifier else "loss", loss=_n(entry.loss), reported=_n(entry.loss_reported))))
     lines.append(escape(text(lang, "ce_gradient" if classifier else "gradient", source=entry.gradient_source)))
     gradients = [[u.name, _n(u.hand_gradient), _n(u.gradient)] for u in entry.updates[:SHOWN_GRADIENTS]]
