@@ -56,3 +56,28 @@ def test_csv_without_a_path_and_cross_field_problems():
     assert build_config(values) == (None, {"data.source": "choose a CSV file (a path)"})
     values.update({"data.source": "a.csv", "data.target": "y", "data.features": "x,y"})
     assert build_config(values)[1] == {"data": "the target column 'y' cannot also be a feature"}
+
+
+def test_a_classification_survives_the_round_trip_and_shows_its_own_fields():
+    for settings in (
+        {"loss": "cross-entropy"},
+        {"loss": "cross-entropy", "data": {"classes": 4, "separation": 2.5, "dims": 3}, "optimizer": {"algorithm": "adam"}},
+        {"loss": "cross-entropy", "data": {"source": "flowers.csv", "target": "species"}},
+    ):
+        config = RunConfig.model_validate(settings)
+        values = values_from_config(config)
+        rebuilt, problems = build_config(values)
+        assert problems == {} and rebuilt == config
+    shown = {field.path for field in visible_text_fields(values_from_config(RunConfig.model_validate({"loss": "cross-entropy"})))}
+    assert {"data.classes", "data.separation"} <= shown and not shown & {"data.true_weights", "data.true_bias"}
+    shown = {field.path for field in visible_text_fields(values_from_config(RunConfig()))}
+    assert not shown & {"data.classes", "data.separation"}
+    assert preset_values("adam", "cross-entropy")["optimizer.epochs"] == str(10 * int(preset_values("adam")["optimizer.epochs"]))
+
+
+def test_a_bad_class_count_or_separation_is_refused_with_the_clis_words():
+    values = values_from_config(RunConfig())
+    values.update({"loss": "cross-entropy", "data.classes": "1"})
+    assert build_config(values)[1] == {"data.classes": "must be a whole number >= 2, got 1"}
+    values.update({"data.classes": "3", "data.separation": "-1"})
+    assert "data.separation" in build_config(values)[1]

@@ -1,6 +1,8 @@
 """The step ledger: hand gradients equal autograd's, and each rule written out reproduces the
 parameters the optimizer produced."""
 
+import math
+
 import pytest
 
 from tui_trainer.core.config import PRESETS, Algorithm, RunConfig
@@ -92,3 +94,29 @@ def test_no_ledger_unless_asked_and_the_run_is_the_same_either_way():
     assert (written.weights, written.bias) == (plain.weights, plain.bias)
     losses = lambda evs: [loss for e in evs if isinstance(e, StepLosses) for loss in e.losses]  # noqa: E731
     assert losses(events) == losses(plain_events)
+
+
+def classifier_settings(algorithm, implementation="torch", engine="autograd", batch_size=16, **extra):
+    base = settings(algorithm, implementation, engine, batch_size, **extra)
+    return {**base, "loss": "cross-entropy", "data": {"samples": 120, "dims": 2, "classes": 3}}
+
+
+@pytest.mark.parametrize("algorithm, implementation, engine", CASES)
+def test_a_classifiers_step_is_written_out_with_its_own_numbers(algorithm, implementation, engine):
+    """Logits, softmax and −log p(y) per row; the chain rule's (softmax − onehot)ᵀ·x/n beside what
+    the optimizer used, for every class's weights and bias; the rule lands on the new value."""
+    entries = ledger_of(classifier_settings(algorithm, implementation, engine, optimizer={"epochs": 2}))
+    assert entries
+    for entry in entries:
+        assert entry.loss_name == "cross-entropy" and entry.classes == ["0", "1", "2"]
+        assert [u.name for u in entry.updates][:3] == ["w[0,x1]", "w[0,x2]", "w[1,x1]"]
+        assert [u.name for u in entry.updates][-3:] == ["b[0]", "b[1]", "b[2]"]
+        for update in entry.updates:
+            assert update.hand_gradient == pytest.approx(update.gradient, rel=1e-4, abs=1e-6)
+            assert update.lines[-1].value == pytest.approx(update.after, rel=1e-6, abs=1e-7)
+        assert entry.loss == pytest.approx(entry.loss_reported, rel=1e-5)
+        for row in entry.rows:
+            assert row.probabilities is not None and sum(row.probabilities) == pytest.approx(1.0)
+            own = row.probabilities[int(row.y)]
+            assert row.nll == pytest.approx(-math.log(own)) and row.residual == pytest.approx(own - 1)
+            assert row.prediction == max(range(3), key=lambda c: row.logits[c])

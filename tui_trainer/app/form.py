@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..core.config import (
+    CLASSIFICATION_EPOCHS,
     HYPERPARAMETERS,
     PRESETS,
     SCHEDULE_DEFAULTS,
@@ -24,7 +25,7 @@ from ..core.config import (
 from ..core.rules import ALGORITHMS as ALGORITHM_SPECS
 from ..core.rules import HYPERPARAMETERS as RULE_HYPERPARAMETERS
 from ..core.validation import field_errors
-from ..names import Engine, Implementation, Init, names
+from ..names import Engine, Implementation, Init, Loss, names
 
 CSV = "csv"
 
@@ -67,7 +68,11 @@ SYNTHETIC_FIELDS = [
     TextField("data.noise", "noise"),
     TextField("data.true_weights", "true w"),
     TextField("data.true_bias", "true b"),
+    TextField("data.classes", "classes"),
+    TextField("data.separation", "separation"),
 ]
+REGRESSION_ONLY = {"data.true_weights", "data.true_bias"}  # synthetic regression's line
+CLASSIFICATION_ONLY = {"data.classes", "data.separation"}  # synthetic classes' clusters
 CSV_FIELDS = [
     TextField("data.source", "CSV path"),
     TextField("data.target", "target"),
@@ -83,6 +88,7 @@ ENGINES = list(names(Engine))
 SCHEDULES = list(names(Schedule))
 INITS = sorted(names(Init), key=lambda name: name != RunConfig.model_fields["init"].default)  # the default first
 SOURCES = [SYNTHETIC, CSV]
+LOSSES = list(names(Loss))
 
 
 def format_value(value: Any) -> str:
@@ -104,6 +110,7 @@ def values_from_config(config: RunConfig) -> dict[str, Any]:
         "engine": config.engine.value,
         "optimizer.schedule": config.optimizer.schedule.value,
         "init": config.init.value,
+        "loss": config.loss.value,
         "data.kind": SYNTHETIC if data.is_synthetic else CSV,
         "data.standardize": data.standardized,
     }
@@ -116,13 +123,20 @@ def values_from_config(config: RunConfig) -> dict[str, Any]:
     return values
 
 
-def preset_values(algorithm: str) -> dict[str, str]:
+def preset_values(algorithm: str, loss: str = Loss.MSE) -> dict[str, str]:
     """Text for the fields an algorithm change resets: its hyperparameters, batch size, epochs."""
     preset = PRESETS[Algorithm(algorithm)]
     values = {HYPERPARAMETER_FIELDS[name].path: format_value(value) for name, value in preset.defaults.items()}
     values["optimizer.batch_size"] = format_value(preset.batch_size)
-    values["optimizer.epochs"] = format_value(preset.epochs)
+    values["optimizer.epochs"] = default_epochs(algorithm, loss)
     return values
+
+
+def default_epochs(algorithm: str, loss: str) -> str:
+    """The epochs a run takes when it does not set them: a classification's are longer (as on the
+    command line: softmax's optimum lies further out than the regression bowl's)."""
+    epochs = PRESETS[Algorithm(algorithm)].epochs
+    return format_value(epochs * CLASSIFICATION_EPOCHS if loss == Loss.CROSS_ENTROPY else epochs)
 
 
 def schedule_values(schedule: str) -> dict[str, str]:
@@ -135,7 +149,11 @@ def visible_text_fields(values: dict[str, Any]) -> list[TextField]:
     used = PRESETS[Algorithm(values["optimizer.algorithm"])].hyperparameters
     fields = [f for f in OPTIMIZER_FIELDS if f.path.rpartition(".")[2] not in HYPERPARAMETERS or f.name in used]
     fields += [SCHEDULE_FIELDS[name] for name in SCHEDULE_DEFAULTS[Schedule(values.get("optimizer.schedule", "constant"))]]
-    fields += SYNTHETIC_FIELDS if values["data.kind"] == SYNTHETIC else CSV_FIELDS
+    if values["data.kind"] == SYNTHETIC:
+        hidden = REGRESSION_ONLY if values.get("loss", Loss.MSE) == Loss.CROSS_ENTROPY else CLASSIFICATION_ONLY
+        fields += [f for f in SYNTHETIC_FIELDS if f.path not in hidden]
+    else:
+        fields += CSV_FIELDS
     return fields + SHARED_DATA_FIELDS
 
 
@@ -148,6 +166,7 @@ def build_config(values: dict[str, Any]) -> tuple[RunConfig | None, dict[str, st
     if values["engine"] == "autograd":  # the fused engine has no implementations to choose from
         settings["optimizer"]["implementation"] = values["optimizer.implementation"]
     settings["init"] = values["init"]
+    settings["loss"] = values.get("loss", Loss.MSE)
     csv = values["data.kind"] == CSV
     if csv and not str(values.get("data.source", "")).strip():
         return None, {"data.source": "choose a CSV file (a path)"}
@@ -171,10 +190,12 @@ def lr_warning(config: RunConfig, found) -> str | None:
     """A warning for a learning rate past what the data's curvature allows (core.stability)."""
     rule = config.optimizer.rule.name
     lr = config.optimizer.lr
+    # a classifier's curvature is its optimum's: past the limit it cannot settle there
+    outcome = "cannot settle at the optimum" if config.classifies else "diverges here"
     if rule == "plain" and lr > found.max_stable_lr:
-        return f"above 2/λmax = {found.max_stable_lr:.4g}: plain full-batch gradient descent diverges here"
+        return f"above 2/λmax = {found.max_stable_lr:.4g}: plain full-batch gradient descent {outcome}"
     if rule == "momentum":
         limit = 2 * (1 + (config.optimizer.momentum or 0.0)) / found.largest  # set for every momentum rule
         if lr > limit:
-            return f"above 2(1+μ)/λmax = {limit:.4g}: momentum diverges here"
+            return f"above 2(1+μ)/λmax = {limit:.4g}: momentum {outcome}"
     return None

@@ -61,6 +61,15 @@ LABELS = {
         "apply_optimal": "apply the best values (o)",
         "above_limit": "lr just above the limit (x)",
         "active": "experiments on: {names}",
+        "ce_columns": "logits z = W·x + b (one per class)    p = softmax(z): p_c = e^z_c / Σ e^z    −log p(y): the row's loss",
+        "ce_softmax": "first row: softmax(z) = ({probabilities}), its class {label}: p(y) = {own}",
+        "ce_loss": "loss = mean(−log p(y)) = {loss} (the run reported {reported})",
+        "ce_gradient": "gradient: by the chain rule, dL/dz = (p − onehot(y))/n, dL/dW = (dL/dz)ᵀ·x, dL/db = Σ dL/dz   beside   {source}",
+        "ce_hessian": "Hessian of the cross-entropy at its optimum (it changes with θ): λmax {largest} · λmin {smallest} · "
+        "condition number {kappa}",
+        "ce_limit": "near the optimum plain full-batch gradient descent cannot settle above lr = 2/λmax = {limit}",
+        "separable": "separable: no finite optimum (every row can be classified right, and longer θ only shrinks the loss "
+        "toward 0), so no curvature there",
     },
     "zh": {
         "lesson": "更新规则",
@@ -92,6 +101,13 @@ LABELS = {
         "apply_optimal": "使用最佳参数（o）",
         "above_limit": "学习率略高于极限（x）",
         "active": "已开启的实验：{names}",
+        "ce_columns": "logits z = W·x + b（每个类别一个）    p = softmax(z)：p_c = e^z_c / Σ e^z    −log p(y)：这一行的损失",
+        "ce_softmax": "第一行：softmax(z) = ({probabilities})，它的类别 {label}：p(y) = {own}",
+        "ce_loss": "损失 = mean(−log p(y)) = {loss}（训练过程报告 {reported}）",
+        "ce_gradient": "梯度：按链式法则 dL/dz = (p − onehot(y))/n，dL/dW = (dL/dz)ᵀ·x，dL/db = Σ dL/dz   对照   {source}",
+        "ce_hessian": "交叉熵在最优点处的 Hessian 矩阵（它随 θ 变化）：λmax {largest} · λmin {smallest} · 条件数 {kappa}",
+        "ce_limit": "在最优点附近，全批量梯度下降在 lr > 2/λmax = {limit} 时无法稳定下来",
+        "separable": "线性可分：没有有限的最优点（每一行都能分对，θ 越长损失越接近 0），所以那里没有曲率可言",
     },
 }
 

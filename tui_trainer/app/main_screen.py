@@ -40,6 +40,8 @@ VIEWS = ["tab-run", "tab-race", "tab-learn"]
 
 OPTIMAL_SHRINK = 1e-6  # `o` gives the steps for the error to shrink this much at the optimal rate
 OPTIMAL_MAX_EPOCHS = 1_000_000
+CLASSIFIER_CURVATURE = ("cross-entropy's curvature changes with θ: the best lr and the limit are known for MSE's bowl "
+                        "(the Learn view shows the curvature at the optimum)")
 
 
 def epochs_to_converge(condition_number: float | None, momentum: bool) -> int:
@@ -91,7 +93,10 @@ class MainScreen(Screen):
         Binding("f", "toggle_form", "Form", tooltip="Show or hide the settings form (on a narrow screen: all of it)"),
         Binding("l", "toggle_log", "Log", tooltip="Loss axis linear or logarithmic"),
         Binding("m", "toggle_smoothing", "Smooth", tooltip="Smooth the training loss curve"),
-        Binding("w", "toggle_landscape", "Map", tooltip="The loss landscape: level curves and the path walked"),
+        Binding("w", "toggle_landscape", "Map", tooltip="The loss landscape (a classifier's: its decision regions)"),
+        # not in the footer (120 columns have no room): the inspector's matrix names it, `?` lists it
+        Binding("c", "cycle_cells", "Cells", show=False,
+                tooltip="A classifier's matrix cells: value, grad, optimizer state, optimum"),
         Binding("a", "toggle_lr", "lr", tooltip="The learning rate of every step on the chart"),
         Binding("plus,equals_sign", "scale_lr(2)", "lr×2", key_display="+", group=LR, tooltip="Double the learning rate, live"),
         Binding("minus", "scale_lr(0.5)", "lr÷2", key_display="-", group=LR, tooltip="Halve the learning rate, live"),
@@ -121,11 +126,13 @@ class MainScreen(Screen):
         self.initial_config = config
         self.lang = lang
         self.stability = None  # of the form's data, for the lr field's warning (core.stability)
-        self._stability_data = None
+        self.stability_of_classifier = False  # then it is the curvature at the optimum only
+        self._stability_data: tuple | None = None  # (data, loss, weight decay) whose curvature is shown
         self.panels_ready = False
         self._waiting_actions: list[Callable[[], None]] = []
         self._dirty = self._chart_dirty = False
         self._footer_fitted = False
+        self.map_shown = False  # `w`: the landscape, or a classifier's decision regions
 
     # --- layout ---
 
@@ -188,6 +195,7 @@ class MainScreen(Screen):
         """The costly widgets (plotext, numpy, the settings models), right after the first frame."""
         from ..core.config import RunConfig
         from .form import values_from_config
+        from .widgets.decision_regions import DecisionRegions
         from .widgets.inspector import Inspector
         from .widgets.landscape import Landscape
         from .widgets.learn_panel import LearnPanel
@@ -206,6 +214,7 @@ class MainScreen(Screen):
         )
         self.chart = LossChart(self.view, id="chart")
         self.landscape = Landscape(lambda: [(self.view, self.chart.plot.color_text("train", "primary"))], id="landscape")
+        self.regions = DecisionRegions(self.view, id="regions")
         self.inspector = Inspector(self.view, id="inspector")
         self.race_panel = RacePanel(self.race_view, id="race")
         experiments = self.initial_config.experiments.model_dump() if self.initial_config else None
@@ -215,7 +224,8 @@ class MainScreen(Screen):
         await main.remove_children()
         await sidebar.mount(self.form, buttons)
         await main.mount(self.views)
-        await self.views.add_pane(TabPane("Run", Horizontal(self.chart, self.landscape, id="run-charts"), self.inspector, id="tab-run"))
+        charts = Horizontal(self.chart, self.landscape, self.regions, id="run-charts")
+        await self.views.add_pane(TabPane("Run", charts, self.inspector, id="tab-run"))
         await self.views.add_pane(TabPane("Race", self.race_panel, id="tab-race"))
         await self.views.add_pane(TabPane("Learn", self.learn_panel, id="tab-learn"))
         if not self.app.is_running:
@@ -291,8 +301,11 @@ class MainScreen(Screen):
                 self.race_panel.replot()
             else:
                 self.chart.replot()
+                self._show_map()
                 if self.landscape.display:
                     self.landscape.replot()
+                if self.regions.display:
+                    self.regions.replot()
 
     def _apply_chart_theme(self, *_: object) -> None:
         from .themes import ChartColors
@@ -304,7 +317,8 @@ class MainScreen(Screen):
         chart = loaded.chart if loaded else ChartColors()
         colors["panel"], colors["secondary"] = theme.panel or "grey", theme.secondary or colors.get("accent", "white")
         self.chart.use_theme(chart, colors, theme.ansi)
-        for plot in (self.landscape.plot, self.race_panel.plot, self.race_panel.query_one("#race-landscape", Landscape).plot):
+        race_landscape = self.race_panel.query_one("#race-landscape", Landscape).plot
+        for plot in (self.landscape.plot, self.regions.plot, self.race_panel.plot, race_landscape):
             plot.use_theme(chart, colors, theme.ansi)
 
     # --- run actions ---
@@ -392,11 +406,36 @@ class MainScreen(Screen):
 
     @needs_panels
     def action_toggle_landscape(self) -> None:
-        shown = not self.landscape.display
-        self.landscape.display = shown
+        """The map beside the chart: the loss landscape, or for a classifier its decision regions."""
+        self.map_shown = shown = not self.map_shown
         self.race_panel.show_landscape(shown)
-        if shown:
+        self._show_map()
+        if self.landscape.display:
             self.landscape.replot()
+        if self.regions.display:
+            self.regions.replot()
+
+    @property
+    def shows_classifier(self) -> bool:
+        """The Run view's run classifies; before any run, the form's settings do."""
+        if self.view.started is not None:
+            return self.view.classifies
+        config = self.form.config
+        return config is not None and config.classifies
+
+    def _show_map(self) -> None:
+        classifier = self.shows_classifier
+        self.landscape.display = self.map_shown and not classifier
+        self.regions.display = self.map_shown and classifier
+
+    @needs_panels
+    def action_cycle_cells(self) -> None:
+        """What a classifier's weight matrix shows in the inspector: value, gradient, state, optimum."""
+        if not self.view.classifies:
+            self.notify("c changes a classifier's weight matrix cells: start a cross-entropy run", severity="warning", timeout=3)
+            return
+        shown = self.inspector.cycle_cells()
+        self.notify(f"the inspector's cells show: {shown}", timeout=2)
 
     @needs_panels
     def action_toggle_lr(self) -> None:
@@ -432,38 +471,50 @@ class MainScreen(Screen):
         config = message.config
         if config is None or not self.app.is_running:  # a form emptied while the app closes says nothing
             return
-        if config.data != self._stability_data:
-            self._stability_data = config.data
-            self._compute_stability(config.data)
+        # a classifier's curvature is that at its optimum, which weight decay moves
+        key = (config.data, config.loss, config.optimizer.weight_decay if config.classifies else None)
+        if key != self._stability_data:
+            self._stability_data = key
+            self._compute_stability(key)
         self._warn_lr(config)
 
     @work(thread=True, exclusive=True, group="stability", exit_on_error=False)
-    def _compute_stability(self, data) -> None:
-        """The data's curvature, off the UI thread (a CSV may be big). numpy only, no torch."""
+    def _compute_stability(self, key) -> None:
+        """The data's curvature, off the UI thread (a CSV may be big). numpy only, no torch. MSE's
+        is the same everywhere; cross-entropy's is that at its optimum, found numerically, and a
+        separable classification has no optimum, so no curvature to show."""
         from ..core.data import load_dataset
         from ..core.errors import DataError
         from ..core.objective import objective_for
 
+        data, loss, weight_decay = key
+        objective = objective_for(loss)
+        separable = False
         try:
-            dataset = load_dataset(data)
-            found = objective_for().curvature(dataset.x_train, dataset.y_train)
-        except DataError:
+            dataset = load_dataset(data, classify=objective.classifies)
+            if objective.has_closed_form:
+                found = objective.curvature(dataset.x_train, dataset.y_train)
+            else:
+                reference, found = objective.reference(dataset.x_train, dataset.y_train, dataset.outputs, weight_decay or 0.0)
+                separable = bool(getattr(reference, "separable", False))
+        except (DataError, ArithmeticError):
             return  # the data panel already says what is wrong (or what memory the optimum needs)
-        if found is not None:  # an objective with no closed form has no curvature to show
-            self.app.call_from_thread(self._stability_known, found, data)
+        self.app.call_from_thread(self._stability_known, found, key, objective.classifies, separable)
 
-    def _stability_known(self, found, data) -> None:
-        if data != self._stability_data or not self.app.is_running:
+    def _stability_known(self, found, key, classifies: bool = False, separable: bool = False) -> None:
+        if key != self._stability_data or not self.app.is_running:
             return  # the data changed again while this was computed, or the app is closing
         self.stability = found
-        self.learn_panel.show_stability(found)
+        self.stability_of_classifier = classifies
+        self.learn_panel.show_stability(found, classifies, separable)
         if self.form.config is not None:
             self._warn_lr(self.form.config)
 
     def _warn_lr(self, config) -> None:
         from .form import lr_warning
 
-        self.form.warn("optimizer.lr", lr_warning(config, self.stability) if self.stability else None)
+        found = self.stability if self.stability_of_classifier == config.classifies else None
+        self.form.warn("optimizer.lr", lr_warning(config, found) if found else None)
 
     @needs_panels
     def action_apply_optimal(self) -> None:
@@ -471,6 +522,9 @@ class MainScreen(Screen):
         if self.controller.refuse_while_running():
             return
         found, config = self.stability, self.form.config
+        if config is not None and config.classifies:
+            self.notify(CLASSIFIER_CURVATURE, severity="warning")
+            return
         if found is None or config is None:
             self.notify("Fix the settings first: the best values come from the data.", severity="warning")
             return
@@ -495,6 +549,9 @@ class MainScreen(Screen):
         if self.controller.refuse_while_running():
             return
         found = self.stability
+        if self.form.config is not None and self.form.config.classifies:
+            self.notify(CLASSIFIER_CURVATURE, severity="warning")
+            return
         if found is None:
             self.notify("Fix the settings first: the limit comes from the data.", severity="warning")
             return

@@ -4,7 +4,7 @@ optimum. No UI code here."""
 from __future__ import annotations
 
 from ..core.events import RunState, StateChanged
-from ..core.race_events import EntryEvent, RaceFinished, RaceResult, RaceStarted, Reach
+from ..core.race_events import ALL_RIGHT_GOAL, NEAR_OPTIMAL_GOAL, EntryEvent, RaceFinished, RaceResult, RaceStarted, Reach
 from ..engine.protocol import RunFailed
 from .run_view import RunView
 
@@ -20,6 +20,7 @@ class RaceView:
         self.runs: list[RunView] = []
         self.reach: list[Reach] = []
         self.optimal_loss: float | None = None
+        self.goal = NEAR_OPTIMAL_GOAL  # what reaching the optimum means in this race
         self.result: RaceResult | None = None
 
     def apply(self, event) -> None:
@@ -30,8 +31,10 @@ class RaceView:
             case RaceStarted():
                 self.names = list(event.names)
                 self.runs = [RunView() for _ in event.names]
-                self.reach = [Reach(event.optimal_loss, event.loss_scale) for _ in event.names]
+                separable = event.goal == ALL_RIGHT_GOAL  # separable classes: no finite optimum to near
+                self.reach = [Reach(event.optimal_loss, event.loss_scale, separable) for _ in event.names]
                 self.optimal_loss = event.optimal_loss
+                self.goal = event.goal
             case StateChanged():
                 self.state, self.message = event.state, event.message
             case RaceFinished():
@@ -39,6 +42,11 @@ class RaceView:
                 self.state = RunState.STOPPED if event.result.interrupted else RunState.DONE
             case RunFailed():
                 self.state, self.message = RunState.ERROR, event.message
+
+    @property
+    def short_goal(self) -> str:
+        """The goal in a few words, for the status line and the table's column."""
+        return "all rows right" if self.goal == ALL_RIGHT_GOAL else "within 1% of optimal"
 
     @property
     def active(self) -> bool:

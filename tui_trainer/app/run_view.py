@@ -49,6 +49,8 @@ class RunView:
         self.whole = History()  # loss on the whole training set, where the path was recorded
         self.lrs = History()  # the learning rate of each step
         self.validation = History(capacity=1024)  # per-epoch validation loss
+        self.accuracy = History(capacity=1024)  # a classifier's per-epoch share of training rows right
+        self.val_accuracy = History(capacity=1024)  # and of validation rows
         self.path = PathPoints()  # where the parameters went
         self.reset()
 
@@ -65,10 +67,12 @@ class RunView:
         self.lr: float | None = None
         self.last_loss: float | None = None
         self.last_val_loss: float | None = None
+        self.last_accuracy: float | None = None
+        self.last_val_accuracy: float | None = None
         self.ledger: LedgerEntry | None = None  # the last step written out
         self.graph: StepGraph | None = None  # the autograd graph of that step
         self._rate_window: list[tuple[int, float]] = []  # (step, elapsed) for steps/s
-        for history in (self.train, self.whole, self.lrs, self.validation, self.path):
+        for history in (self.train, self.whole, self.lrs, self.validation, self.accuracy, self.val_accuracy, self.path):
             history.clear()
 
     # --- events in ---
@@ -88,6 +92,12 @@ class RunView:
                 if event.val_losses:
                     self.validation.extend(event.steps, event.val_losses)
                     self.last_val_loss = event.val_losses[-1]
+                if event.accuracies:
+                    self.accuracy.extend(event.steps, event.accuracies)
+                    self.last_accuracy = event.accuracies[-1]
+                if event.val_accuracies:
+                    self.val_accuracy.extend(event.steps, event.val_accuracies)
+                    self.last_val_accuracy = event.val_accuracies[-1]
             case ParameterPath():
                 self.whole.extend(event.steps, event.losses)
                 self.path.extend(event.steps, event.points)
@@ -125,6 +135,16 @@ class RunView:
             return None
         (s0, t0), (s1, t1) = self._rate_window[0], self._rate_window[-1]
         return (s1 - s0) / (t1 - t0) if t1 > t0 else None
+
+    @property
+    def classifies(self) -> bool:
+        """The run is a classifier's (cross-entropy, one output per class)."""
+        return self.started is not None and self.started.classes is not None
+
+    @property
+    def separable(self) -> bool:
+        """A classifier whose classes are linearly separable: no finite θ is optimal."""
+        return self.started is not None and bool(self.started.separable)
 
     @property
     def optimal_loss(self) -> float | None:

@@ -120,10 +120,17 @@ class EpochsEnded:
 
 @dataclass(slots=True)
 class BatchRow:
+    """One row of a batch written out. A regression's: ŷ = w·x + b and ŷ − y. A classifier's: `y`
+    is the class index, `prediction` the class of the highest logit, `residual` p(y) − 1 (the own
+    class's entry of softmax − onehot), and the logits, softmax and −log p(y) are given too."""
+
     x: list[float]
     y: float
     prediction: float  # ŷ = w·x + b
     residual: float  # ŷ - y
+    logits: list[float] | None = None  # z = Wx + b, one per class
+    probabilities: list[float] | None = None  # softmax(z)
+    nll: float | None = None  # −log p(y)
 
 
 @dataclass(slots=True)
@@ -162,6 +169,8 @@ class LedgerEntry:
     updates: list[ParameterUpdate]
     gradient_source: str  # ".grad (autograd)" or "closed form (fused)"
     experiments: list[str] = field(default_factory=list)
+    loss_name: str = "mse"  # or "cross-entropy": which step the rows and the loss write out
+    classes: list[str] | None = None  # a classifier's labels, by class index
 
 
 @dataclass(slots=True)

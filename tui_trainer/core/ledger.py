@@ -45,31 +45,17 @@ def entry(trainer: Trainer, before: Before, step: int, reported_loss: float) -> 
     """Step `step` (0-based), just taken from `before`, written out."""
     x, y = trainer.batches.batch(step)
     stepper, config = trainer.stepper, trainer.config
-    d = trainer.dataset.dims
     where = torch.device("cpu") if x.device.type == "mps" else x.device  # MPS has no float64
     theta = torch.tensor(before.theta, dtype=torch.float64, device=where)
-    xs, ys = x.to(where).double(), y.to(where).reshape(-1).double()
-    prediction = xs @ theta[:d] + theta[d]
-    residual = prediction - ys
-    rows = len(ys)
-    # the chain rule by hand: dL/dw = xᵀ·dL/dŷ, dL/db = Σ dL/dŷ, with dL/dŷ in closed form
+    xs = x.to(where).double()
     objective = stepper.objective
-    output_gradient = objective.output_gradient(prediction, ys)
-    hand = torch.cat([xs.t() @ output_gradient, output_gradient.sum().reshape(1)]).tolist()
+    write = _classifier_step if objective.classifies else _regression_step
+    hand, shown, loss = write(trainer, theta, xs, y.to(where))
     used = stepper.gradient_used()
     after = stepper.flat_parameters().tolist()
-    names = [f"w[{name}]" for name in trainer.dataset.feature_names] + ["b"]
+    names = parameter_names(trainer.dataset.feature_names, trainer.dataset.classes)
     lines = _rule_lines(config, before, used, step + 1)
-    updates = [
-        ParameterUpdate(names[i], before.theta[i], hand[i], used[i], lines[i], after[i]) for i in range(d + 1)
-    ]
-    shown = [
-        BatchRow(row, target, p, r)
-        for row, target, p, r in zip(
-            xs[:SHOWN_ROWS].tolist(), ys[:SHOWN_ROWS].tolist(), prediction[:SHOWN_ROWS].tolist(), residual[:SHOWN_ROWS].tolist(),
-            strict=True,
-        )
-    ]
+    updates = [ParameterUpdate(names[i], before.theta[i], hand[i], used[i], lines[i], after[i]) for i in range(len(hand))]
     fused = config.engine is Engine.FUSED
     return LedgerEntry(
         step=step + 1,
@@ -78,14 +64,70 @@ def entry(trainer: Trainer, before: Before, step: int, reported_loss: float) -> 
         rule=config.optimizer.rule.name,
         engine=config.engine.value,
         lr=before.lr,
-        batch_size=rows,
+        batch_size=len(xs),
         rows=shown,
-        loss=objective.batch_loss(prediction, ys),
+        loss=loss,
         loss_reported=reported_loss,
         updates=updates,
         gradient_source="closed form (fused)" if fused else ".grad (autograd)",
         experiments=[name for name in type(config.experiments).model_fields if getattr(config.experiments, name)],
+        loss_name=objective.name.value,
+        classes=None if trainer.dataset.classes is None else list(trainer.dataset.classes),
     )
+
+
+def parameter_names(features: list[str] | tuple[str, ...], classes: tuple[str, ...] | None) -> list[str]:
+    """[w..., b] as the app names them; a classifier's W row by row: w[class,feature], then b[class]."""
+    if classes is None:
+        return [f"w[{name}]" for name in features] + ["b"]
+    return [f"w[{label},{name}]" for label in classes for name in features] + [f"b[{label}]" for label in classes]
+
+
+Written = tuple[list[float], list[BatchRow], float]  # the hand gradient (flat like θ), the rows shown, the loss
+
+
+def _regression_step(trainer: Trainer, theta: torch.Tensor, xs: torch.Tensor, y: torch.Tensor) -> Written:
+    d = trainer.dataset.dims
+    ys = y.reshape(-1).double()
+    prediction = xs @ theta[:d] + theta[d]
+    residual = prediction - ys
+    # the chain rule by hand: dL/dw = xᵀ·dL/dŷ, dL/db = Σ dL/dŷ, with dL/dŷ in closed form
+    objective = trainer.stepper.objective
+    output_gradient = objective.output_gradient(prediction, ys)
+    hand = torch.cat([xs.t() @ output_gradient, output_gradient.sum().reshape(1)]).tolist()
+    shown = [
+        BatchRow(row, target, p, r)
+        for row, target, p, r in zip(
+            xs[:SHOWN_ROWS].tolist(), ys[:SHOWN_ROWS].tolist(), prediction[:SHOWN_ROWS].tolist(), residual[:SHOWN_ROWS].tolist(),
+            strict=True,
+        )
+    ]
+    return hand, shown, objective.batch_loss(prediction, ys)
+
+
+def _classifier_step(trainer: Trainer, theta: torch.Tensor, xs: torch.Tensor, y: torch.Tensor) -> Written:
+    """Logits z = Wx + b, softmax, −log p(y); by the chain rule dL/dz = (softmax(z) − onehot(y))/n,
+    so dL/dW = (dL/dz)ᵀ·X and dL/db = Σ dL/dz over the rows."""
+    d, k = trainer.dataset.dims, trainer.dataset.outputs
+    weights, bias = theta[: k * d].reshape(k, d), theta[k * d :]
+    labels = y.reshape(-1).long()
+    logits = xs @ weights.t() + bias
+    objective = trainer.stepper.objective
+    output_gradient = objective.output_gradient(logits, labels)
+    hand = torch.cat([(output_gradient.t() @ xs).reshape(-1), output_gradient.sum(0)]).tolist()
+    probabilities = torch.softmax(logits, dim=1)
+    own = probabilities.gather(1, labels.view(-1, 1)).reshape(-1)
+    nll = -torch.log_softmax(logits, dim=1).gather(1, labels.view(-1, 1)).reshape(-1)
+    top = logits.argmax(1)
+    shown = [
+        BatchRow(row, float(label), float(best), p - 1.0, z, q, loss)
+        for row, label, best, p, z, q, loss in zip(
+            xs[:SHOWN_ROWS].tolist(), labels[:SHOWN_ROWS].tolist(), top[:SHOWN_ROWS].tolist(), own[:SHOWN_ROWS].tolist(),
+            logits[:SHOWN_ROWS].tolist(), probabilities[:SHOWN_ROWS].tolist(), nll[:SHOWN_ROWS].tolist(),
+            strict=True,
+        )
+    ]
+    return hand, shown, objective.batch_loss(logits, labels)
 
 
 def _rule_lines(config: RunConfig, before: Before, grads: list[float], t: int) -> list[list[UpdateLine]]:

@@ -10,7 +10,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Label, Static, Switch
 
-from ..form import CSV_FIELDS, SHARED_DATA_FIELDS, SOURCES, SYNTHETIC_FIELDS
+from ..form import CSV_FIELDS, LOSSES, SHARED_DATA_FIELDS, SOURCES, SYNTHETIC_FIELDS
 from .optimizer_panel import choice_row
 from .setting_field import SettingField
 
@@ -38,12 +38,14 @@ class DataPanel(VerticalScroll):
         super().__init__(id="data-panel")
         self.values = values
         self.csv_problem: str | None = None
-        self.asked: tuple | None = None  # the (path, target, features) last sent to check_csv
+        self.asked: tuple | None = None  # the (path, target, features, classify) last sent to check_csv
 
     def compose(self) -> ComposeResult:
+        yield choice_row("loss", LOSSES, self.values["loss"], "select-loss")
         yield choice_row("data", SOURCES, self.values["data.kind"], "select-source")
         for field in SYNTHETIC_FIELDS:
-            row = SettingField(field, self.values.get(field.path, ""), "3, then seeded draws" if field.name == "true_weights" else "")
+            hint = {"true_weights": "3, then seeded draws", "classes": "3", "separation": "1.5"}.get(field.name, "")
+            row = SettingField(field, self.values.get(field.path, ""), hint)
             row.add_class("synthetic-only")
             yield row
         for field in CSV_FIELDS:
@@ -66,14 +68,15 @@ class DataPanel(VerticalScroll):
         self.set_class(kind == "csv", "-csv")
 
     @work(thread=True, exclusive=True, group="csv-check", exit_on_error=False)
-    def check_csv(self, path: str, target: str | None, features: list[str] | None) -> None:
-        """Read the file off the UI thread; a big CSV must not freeze the form."""
+    def check_csv(self, path: str, target: str | None, features: list[str] | None, classify: bool = False) -> None:
+        """Read the file off the UI thread; a big CSV must not freeze the form. With `classify`
+        (cross-entropy) the target must hold classes, as the command line checks it."""
         from ...core.data import read_csv
         from ...core.errors import DataError
 
         problem: str | None
         try:
-            table = read_csv(Path(path), target, features)
+            table = read_csv(Path(path), target, features, classes=classify)
         except DataError as error:
             problem, status = str(error), str(error)
         except Exception as error:  # whatever else the file system says: shown, never a crash
@@ -82,7 +85,9 @@ class DataPanel(VerticalScroll):
             problem = None
             names = ", ".join(table.feature_names)
             status = f"{len(table.x)} rows · target {table.target_name!r} · features: {names}"
-        self.app.call_from_thread(self._show_csv_status, problem, status, (path, target, features))
+            if table.classes is not None:
+                status += f" · {len(table.classes)} classes: " + ", ".join(table.classes)
+        self.app.call_from_thread(self._show_csv_status, problem, status, (path, target, features, classify))
 
     def _show_csv_status(self, problem: str | None, status: str, checked: tuple) -> None:
         if checked != self.asked:

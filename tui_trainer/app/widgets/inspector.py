@@ -1,5 +1,9 @@
 """The parameter inspector: each weight and the bias beside its gradient, the optimizer's state
-for it, the true value and the closed-form optimum; and the autograd facts of the last step."""
+for it, the true value and the closed-form optimum; and the autograd facts of the last step.
+
+A classifier has a weight matrix: one row per class, a column per feature and one for the bias,
+and the cells show one thing at a time (value, gradient, each optimizer state, the optimum), which
+`c` (cycle_cells) changes, so k classes fit in 80x24."""
 
 from __future__ import annotations
 
@@ -40,15 +44,32 @@ class Inspector(Vertical):
         super().__init__(**kwargs)
         self.view = view
         self._columns: tuple[str, ...] = ()
+        self.cells = "value"  # what a classifier's matrix shows: value, grad, a state's name, optimum
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="parameters", cursor_type="row", zebra_stripes=True)
         yield Static("Press s to start training, n to take one step.", id="distance", classes="facts")
         yield Static("", id="autograd", classes="facts")
 
+    def cell_modes(self) -> list[str]:
+        """What a classifier's cells can show, in the order `c` steps through them."""
+        snapshot = self.view.snapshot
+        states = list(snapshot.state) if snapshot is not None else []
+        return ["value", "grad", *states, "optimum"]
+
+    def cycle_cells(self) -> str:
+        modes = self.cell_modes()
+        self.cells = modes[(modes.index(self.cells) + 1) % len(modes)] if self.cells in modes else modes[0]
+        self.update_view()
+        return self.cells
+
     def update_view(self) -> None:
         rows = self.view.parameter_rows()
         table = self.query_one(DataTable)
+        if rows and self.view.classifies:
+            self._show_matrix(rows, table)
+            self._show_facts()
+            return
         if not rows:
             table.clear(columns=True)
             self._columns = ()
@@ -72,6 +93,41 @@ class Inspector(Vertical):
                     table.update_cell_at(Coordinate(table.get_row_index(row.name), index), cell)
         self._show_facts()
 
+    def _show_matrix(self, rows, table: DataTable) -> None:
+        """One row per class: its weight for each feature, then its bias, showing `self.cells`."""
+        started = self.view.started
+        assert started is not None and started.classes is not None  # a classifier's rows exist
+        classes, features = started.classes, started.feature_names
+        if self.cells not in self.cell_modes():
+            self.cells = "value"
+        label = STATE_LABELS.get(self.cells, self.cells)
+        heading = f"{label} (c)"  # the key that shows the next kind of cell
+        columns = (heading, *features, "b")
+        d, k = len(features), len(classes)
+        values = [self._cell(row) for row in rows]
+        cells = [[Text(name), *values[c * d : (c + 1) * d], values[k * d + c]] for c, name in enumerate(classes)]
+        if columns != self._columns or table.row_count != k:
+            table.clear(columns=True)
+            table.add_column(Text(heading), width=max(len(heading), *(len(name) for name in classes)))
+            for name in (*features, "b"):
+                table.add_column(Text(name), width=max(NUMBER_WIDTH, min(len(name), 14)))
+            for index, line in enumerate(cells):
+                table.add_row(*line, key=f"class-{index}")
+            self._columns = columns
+        else:
+            for index, line in enumerate(cells):
+                for column, cell in enumerate(line):
+                    table.update_cell_at(Coordinate(index, column), cell)
+
+    def _cell(self, row) -> str:
+        if self.cells == "value":
+            return compact(row.value)
+        if self.cells == "grad":
+            return compact(row.grad)
+        if self.cells == "optimum":
+            return compact(row.optimum)
+        return compact(row.state.get(self.cells))
+
     @staticmethod
     def _cells(row, state_names) -> list:
         return [
@@ -85,13 +141,23 @@ class Inspector(Vertical):
 
     def _show_facts(self) -> None:
         view, snapshot = self.view, self.view.snapshot
+        if view.separable:
+            distance = "separable: no finite optimum"
+        else:
+            distance = f"‖θ − θ*‖ {number(view.distance_to_optimum(), 4)}"
         lines = [
-            f"‖θ − θ*‖ {number(view.distance_to_optimum(), 4)} · lr {number(view.lr, 4)}",
+            f"{distance} · lr {number(view.lr, 4)}",
             f"batch loss {number(view.last_loss, 5)} · optimal {number(view.optimal_loss, 5)}"
             + (f" · validation {number(view.last_val_loss, 5)}" if view.last_val_loss is not None else ""),
         ]
+        if view.classifies:  # on the first line: 24 rows leave the inspector few
+            lines[0] += f" · accuracy {number(view.last_accuracy, 4)}"
+            if view.last_val_accuracy is not None:
+                lines[0] += f" (val {number(view.last_val_accuracy, 4)})"
         stability = view.started.stability if view.started else None
-        if stability is not None:
+        if stability is not None and view.classifies:
+            lines.append(f"Hessian at the optimum λmax {stability.largest:.4g} · λmin {stability.smallest:.4g}")
+        elif stability is not None:
             kappa = "∞" if stability.condition_number is None else f"{stability.condition_number:.3g}"
             lines.append(
                 f"Hessian λmax {stability.largest:.4g} · λmin {stability.smallest:.4g} · κ {kappa} · "

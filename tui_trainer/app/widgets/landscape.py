@@ -21,6 +21,7 @@ Runs = Callable[[], list[tuple[RunView, str]]]
 SURFACE_NOTE = "the loss over two parameters, the others at their optimum · ✕ the optimum · ● where each run is"
 SHORT_NOTE = "✕ optimum · ● each run"  # what a short map keeps: the marks must stay explained
 NO_SURFACE_NOTE = "too many features for the exact surface (up to 64): the paths only"
+NO_CLOSED_FORM_NOTE = "cross-entropy has no exact surface to draw: the paths only"
 TALL_ENOUGH = 16  # rows below which the note is the short one
 
 
@@ -56,7 +57,7 @@ class LandscapePlot(ThemedPlot):
         for view, color in runs:
             assert view.started is not None  # kept above: only started runs
             start = view.started.initial
-            origin = [*start.weights, start.bias]
+            origin = [*start.weights, *(start.biases or [start.bias])]  # a classifier has a bias per class
             xs, ys = view.path.columns(i, j)
             paths.append(([origin[i], *xs], [origin[j], *ys], color))
         if surface is not None:
@@ -104,6 +105,7 @@ class Landscape(Vertical):
         self.runs = runs
         self._names: list[str] = []
         self._no_surface = False
+        self._classifier = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="axes"):
@@ -124,7 +126,7 @@ class Landscape(Vertical):
     def _show_note(self) -> None:
         """A short map gets the short note, never none: ✕ and ● must stay explained."""
         if self._no_surface:
-            note = NO_SURFACE_NOTE
+            note = NO_CLOSED_FORM_NOTE if self._classifier else NO_SURFACE_NOTE
         else:
             note = SURFACE_NOTE if self.size.height >= TALL_ENOUGH else SHORT_NOTE
         self.query_one(".note", Static).update(note)
@@ -132,6 +134,7 @@ class Landscape(Vertical):
     def replot(self) -> None:
         runs = self.runs()
         if runs and runs[0][0].started is not None:
+            self._classifier = runs[0][0].classifies
             self._offer(runs[0][0].parameter_names, runs[0][0].started.gram is None)
         self.plot.replot()
 

@@ -77,6 +77,8 @@ class LearnPanel(VerticalScroll):
         self.stability = None
         self.graph: StepGraph | None = None
         self.lesson: LessonShown | str | None = None  # the lesson's answer, or the name of the lesson running
+        self.stability_of_classifier = False  # then the curvature is that at the optimum
+        self.separable = False  # a classifier with no finite optimum: no curvature at all
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="lang-row"):
@@ -190,8 +192,8 @@ class LearnPanel(VerticalScroll):
             self._show_ledger()
             self._show_graph()
 
-    def show_stability(self, stability) -> None:
-        self.stability = stability
+    def show_stability(self, stability, classifies: bool = False, separable: bool = False) -> None:
+        self.stability, self.stability_of_classifier, self.separable = stability, classifies, separable
         self._show_stability()
 
     def refresh_texts(self) -> None:
@@ -266,9 +268,14 @@ class LearnPanel(VerticalScroll):
     def _show_stability(self) -> None:
         found, lang = self.stability, self.lang
         if found is None:
-            show_text(self.query_one("#stability", Static), "…")
+            show_text(self.query_one("#stability", Static), escape(text(lang, "separable")) if self.separable else "…")
             return
         kappa = "∞" if found.condition_number is None else _n(found.condition_number)
+        if self.stability_of_classifier:
+            lines = [text(lang, "ce_hessian", largest=_n(found.largest), smallest=_n(found.smallest), kappa=kappa),
+                     text(lang, "ce_limit", limit=_n(found.max_stable_lr))]
+            show_text(self.query_one("#stability", Static), "\n".join(escape(line) for line in lines))
+            return
         lines = [text(lang, "hessian", largest=_n(found.largest), smallest=_n(found.smallest), kappa=kappa),
                  text(lang, "limit", limit=_n(found.max_stable_lr), best=_n(found.best_gd_lr))]
         if found.momentum is None:
@@ -291,6 +298,8 @@ def table(header: list[str], rows: list[list[str]], names: bool = False, indent:
 
 def batch_table(entry: LedgerEntry, width: int | None) -> list[str]:
     """The batch's rows: as many feature columns as fit in `width`, then "…" for the rest."""
+    if entry.classes is not None:
+        return class_batch_table(entry, width)
     total = len(entry.rows[0].x) if entry.rows else 0
     for features in range(min(SHOWN_FEATURES, total), -1, -1):
         cut = total > features
@@ -305,6 +314,28 @@ def batch_table(entry: LedgerEntry, width: int | None) -> list[str]:
     raise AssertionError("unreachable")  # the loop always returns at features == 0
 
 
+def class_batch_table(entry: LedgerEntry, width: int | None) -> list[str]:
+    """A classifier's rows: features, the class y, each class's logit z, then p(y) and −log p(y).
+    What does not fit in `width` goes first the features, then the logits, each cut to "…"."""
+    classes = entry.classes or []
+    total = len(entry.rows[0].x) if entry.rows else 0
+    for logits in range(len(classes), -1, -1):
+        for features in range(min(SHOWN_FEATURES, total), -1, -1):
+            cut, cut_z = total > features, len(classes) > logits
+            header = [f"x{i + 1}" for i in range(features)] + (["…"] if cut else []) + ["y"]
+            header += [f"z[{label}]" for label in classes[:logits]] + (["z…"] if cut_z else []) + ["p(y)", "−log p(y)"]
+            rows = []
+            for row in entry.rows:
+                own = row.probabilities[int(row.y)] if row.probabilities else float("nan")
+                cells = [_n(v) for v in row.x[:features]] + (["…"] if cut else []) + [classes[int(row.y)]]
+                cells += [_n(z) for z in (row.logits or [])[:logits]] + (["…"] if cut_z else [])
+                rows.append([*cells, _n(own), _n(row.nll if row.nll is not None else float("nan"))])
+            lines = table(header, rows)
+            if width is None or max(map(len, lines)) <= width:
+                return lines
+    return lines  # nothing left to cut: as narrow as it gets
+
+
 def ledger_markup(entry: LedgerEntry | None, lang: str, steps_taken: int = 0, width: int | None = None) -> str:
     """The step written out, as Textual markup; tables fit in `width` columns when it is given."""
     if entry is None:
@@ -315,9 +346,16 @@ def ledger_markup(entry: LedgerEntry | None, lang: str, steps_taken: int = 0, wi
     lines += [escape(line) for line in batch_table(entry, width)]
     if entry.batch_size > len(entry.rows):
         lines.append("  " + escape(text(lang, "more_rows", count=entry.batch_size - len(entry.rows))))
-    lines.append(escape(text(lang, "columns")))
-    lines.append(escape(text(lang, "loss", loss=_n(entry.loss), reported=_n(entry.loss_reported))))
-    lines.append(escape(text(lang, "gradient", source=entry.gradient_source)))
+    classifier = entry.classes is not None
+    lines.append(escape(text(lang, "ce_columns" if classifier else "columns")))
+    first = entry.rows[0] if entry.rows else None
+    if classifier and first is not None and first.probabilities is not None and entry.classes is not None:
+        label = int(first.y)
+        shown = ", ".join(_n(p) for p in first.probabilities)
+        own = _n(first.probabilities[label])
+        lines.append(escape(text(lang, "ce_softmax", probabilities=shown, label=entry.classes[label], own=own)))
+    lines.append(escape(text(lang, "ce_loss" if classifier else "loss", loss=_n(entry.loss), reported=_n(entry.loss_reported))))
+    lines.append(escape(text(lang, "ce_gradient" if classifier else "gradient", source=entry.gradient_source)))
     gradients = [[u.name, _n(u.hand_gradient), _n(u.gradient)] for u in entry.updates[:SHOWN_GRADIENTS]]
     if gradients:
         lines += [escape(line) for line in table(["", text(lang, "by_hand"), text(lang, "optimizer")], gradients, names=True)]

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 PlotColor = tuple[int, int, int] | int
+VAL_ACCURACY_MARKER = "·"  # the validation accuracy: dotted, in the training accuracy's colour
+SHORT_LEGEND_WIDTH = 70  # a chart narrower than this gets the legend's short words
 # used for overlaid curves when a theme names no series of its own
 FALLBACK_SERIES = ("primary", "accent", "warning", "secondary", "success", "error")
 
@@ -183,7 +185,25 @@ class LossPlot(ThemedPlot):
         if self.show_lr and len(view.lrs):
             reduced = view.lrs.reduce(self.columns)
             self.line(reduced.x, reduced.mean, plot_color(self.theme_colors.get("secondary", "white")), yside="right")
+        elif self.shows_accuracy:
+            self._accuracy()
         self.finish()
+
+    @property
+    def shows_accuracy(self) -> bool:
+        """A classifier's accuracy takes the right axis (unless the lr has it)."""
+        return self.view.classifies and not self.show_lr
+
+    def _accuracy(self) -> None:
+        """Each epoch's share of rows right, training and validation, on a right axis from 0 to 1."""
+        view, color = self.view, plot_color(self.theme_colors.get("secondary", "white"))
+        if len(view.accuracy):
+            self.line(*self.curve(view.accuracy), color, yside="right")
+        if len(view.val_accuracy):
+            self.line(*self.curve(view.val_accuracy), color, yside="right", marker=VAL_ACCURACY_MARKER)
+        if "right" in self.ranges:
+            self.ranges["right"] = (0.0, 1.0)
+            self.plt.ylim(0.0, 1.0, yside="right")  # type: ignore[arg-type]  # plotext takes "right"
 
 
 class LossChart(Vertical):
@@ -216,15 +236,25 @@ class LossChart(Vertical):
 
     def show_legend(self) -> None:
         plot, view = self.plot, self.view
+        # a classifier's legend has one more item: beside the map, or at 80 columns, in fewer words
+        short = view.classifies and 0 < self.size.width < SHORT_LEGEND_WIDTH
         items = [f"[{plot.color_text('train', 'primary')}]━━[/] batch"]
         if len(view.whole):
-            items.append(f"[{plot.theme_colors.get('accent', 'white')}]━━[/] whole set")
+            items.append(f"[{plot.theme_colors.get('accent', 'white')}]━━[/] {'whole' if short else 'whole set'}")
         items.append(f"[{plot.color_text('validation', 'warning')}]━━[/] val")
         if view.optimal_loss is not None:
-            items.append(f"[{plot.color_text('optimum', 'success')}]──[/] optimum {view.optimal_loss:.5g}")
+            items.append(f"[{plot.color_text('optimum', 'success')}]──[/] {'opt' if short else 'optimum'} {view.optimal_loss:.5g}")
         if plot.show_lr:
             items.append(f"[{plot.theme_colors.get('secondary', 'white')}]━━[/] lr (right)")
+        elif plot.shows_accuracy:
+            accuracy = plot.theme_colors.get("secondary", "white")
+            validation = f" [{accuracy}]{VAL_ACCURACY_MARKER * 2}[/] val" if len(view.val_accuracy) else ""
+            # a short legend is cut at its end: the accuracy, which has no other key, goes second
+            items.insert(1 if short else len(items), f"[{accuracy}]━━[/] {'acc' if short else 'accuracy'}{validation} (right)")
         modes = [mode for mode, on in (("log", plot.log_scale), ("smoothed", plot.smoothing)) if on]
         if modes:
             items.append("(" + ", ".join(modes) + ")")
-        show_text(self.query_one("#legend", Static), "  ".join(items))
+        show_text(self.query_one("#legend", Static), ("  " if not short else " ").join(items))
+
+    def on_resize(self) -> None:
+        self.show_legend()

@@ -10,9 +10,10 @@ from textual.containers import Horizontal, Vertical
 from textual.coordinate import Coordinate
 from textual.markup import escape
 from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets.data_table import ColumnKey
 
 from ...core.errors import ConfigError
-from ...core.race_events import parse_entries
+from ...core.race_events import NEAR_OPTIMAL_GOAL, parse_entries
 from ..messages import RaceSubmitted
 from ..race_view import RaceView
 from .landscape import Landscape
@@ -100,7 +101,7 @@ class RacePanel(Vertical):
         table = self.query_one(DataTable)
         # the widths add up to what an 80-column terminal leaves the race (cell padding included)
         for label, width in (("", 1), ("entry", 14), ("state", 8), ("steps", 7), ("loss", 8), ("to 1% of optimal", 17)):
-            table.add_column(label, width=width)
+            table.add_column(label, width=width, key=label or "mark")
         self._spec_changed()
 
     @on(Input.Changed, "#race-entries")
@@ -132,8 +133,15 @@ class RacePanel(Vertical):
             legend = "  ".join(f"[{plot.series_text(i)}]━━[/] {escape(name)}" for i, name in enumerate(race.names))
             if race.optimal_loss is not None:
                 legend += f"  [{plot.color_text('optimum', 'success')}]──[/] optimum {race.optimal_loss:.5g}"
+            if race.goal != NEAR_OPTIMAL_GOAL:  # separable classes: the loss only nears 0, never reaches it
+                legend += f"  (separable: the goal is {escape(race.goal)})"
             show_text(self.query_one("#race-legend", Static), legend)
         table = self.query_one(DataTable)
+        goal = table.columns[ColumnKey("to 1% of optimal")]
+        heading = f"to {race.short_goal.removeprefix('within ')}"  # "to 1% of optimal" or "to all rows right"
+        if goal.label.plain != heading:
+            goal.label = Text(heading)
+            table.refresh()
         rows: list[list] = []
         if not race.names:  # before a race: the entries it will run, so the table is not empty
             rows = [

@@ -13,10 +13,13 @@ from textual.widgets import Input, Select, Static, Switch, TabbedContent, TabPan
 
 from ...core.config import RunConfig
 from ..form import (
+    CLASSIFICATION_ONLY,
     CSV,
     HYPERPARAMETER_FIELDS,
+    REGRESSION_ONLY,
     SCHEDULE_FIELDS,
     build_config,
+    default_epochs,
     preset_values,
     schedule_values,
     visible_text_fields,
@@ -53,6 +56,7 @@ class SettingsForm(Vertical):
         self.warnings: dict[str, str] = {}  # cautions by field path: they do not refuse the value
         self.algorithm = values["optimizer.algorithm"]
         self.schedule = values["optimizer.schedule"]
+        self.loss = values["loss"]
         # The standardize switch follows the source's default (on for CSV, as on the command line)
         # until the person sets it: then their choice stays whatever the source.
         self.standardize_default = values["data.kind"] == CSV
@@ -84,6 +88,7 @@ class SettingsForm(Vertical):
         values["optimizer.schedule"] = self.query_one("#select-schedule", Select).value
         values["init"] = self.query_one("#select-init", Select).value
         values["data.kind"] = self.query_one("#select-source", Select).value
+        values["loss"] = self.query_one("#select-loss", Select).value
         values["data.standardize"] = self.query_one("#switch-standardize", Switch).value
         return values
 
@@ -119,10 +124,22 @@ class SettingsForm(Vertical):
             return  # Select also reports its first value: keep what was preloaded
         self.algorithm = str(event.value)
         fields = self.fields()
-        for path, text in preset_values(str(event.value)).items():
+        for path, text in preset_values(str(event.value), self.loss).items():
             fields[path].value = text
         self.query_one(OptimizerPanel).show_summary(str(event.value))
         self._show_fields()
+        self.validate()
+
+    @on(Select.Changed, "#select-loss")
+    def _loss_changed(self, event: Select.Changed) -> None:
+        if event.value == self.loss:
+            return  # Select also reports its first value
+        old, self.loss = self.loss, str(event.value)
+        epochs = self.fields()["optimizer.epochs"]
+        if epochs.value.strip() == default_epochs(self.algorithm, old):  # the old loss's default: take the new one's
+            epochs.value = default_epochs(self.algorithm, self.loss)
+        self._show_fields()
+        self._check_csv()  # a class column is read differently
         self.validate()
 
     @on(Select.Changed, "#select-source")
@@ -186,12 +203,13 @@ class SettingsForm(Vertical):
         target = values["data.target"].strip() or None
         features = [name.strip() for name in values["data.features"].split(",") if name.strip()] or None
         panel = self.query_one(DataPanel)
-        panel.asked = (path, target, features)
-        panel.check_csv(path, target, features)
+        classify = values["loss"] == "cross-entropy"
+        panel.asked = (path, target, features, classify)
+        panel.check_csv(path, target, features, classify)
 
     def _show_fields(self) -> None:
         visible = {field.path for field in visible_text_fields(self.values())}
-        optional = {f.path for f in (*HYPERPARAMETER_FIELDS.values(), *SCHEDULE_FIELDS.values())}
+        optional = {f.path for f in (*HYPERPARAMETER_FIELDS.values(), *SCHEDULE_FIELDS.values())} | REGRESSION_ONLY | CLASSIFICATION_ONLY
         for path, row in self.fields().items():
             if path in optional:
                 row.display = path in visible
@@ -223,13 +241,15 @@ class SettingsForm(Vertical):
         if algorithm is not None and algorithm != self.algorithm:
             self.algorithm = algorithm  # the Select's own Changed then finds nothing to do
             self.query_one("#select-algorithm", Select).value = algorithm
-            for path, text in preset_values(algorithm).items():
+            for path, text in preset_values(algorithm, self.loss).items():
                 fields[path].value = text
             self.query_one(OptimizerPanel).show_summary(algorithm)
             self._show_fields()
         for path, text in values.items():
             if path == "optimizer.implementation":
                 self.query_one("#select-implementation", Select).value = text
+            elif path in ("loss", "data.kind"):
+                self.query_one("#select-loss" if path == "loss" else "#select-source", Select).value = text
             elif path != "optimizer.algorithm":
                 fields[path].value = text
         self.validate()

@@ -73,7 +73,7 @@ class StatusBar(Static):
         if race.names:
             ended = sum(run.state in (RunState.DONE, RunState.DIVERGED, RunState.STOPPED) for run in race.runs)
             reached = sum(reach.step is not None for reach in race.reach)
-            parts += [f"{len(race.names)} entries", f"{ended} finished", f"{reached} within 1% of optimal"]
+            parts += [f"{len(race.names)} entries", f"{ended} finished", f"{reached} {race.short_goal}"]
         if race.state is RunState.ERROR and race.message:
             parts.append(escape(race.message))
         show_text(self, " │ ".join(parts))
