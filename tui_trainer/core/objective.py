@@ -37,6 +37,9 @@ class Objective:
     formula: ClassVar[str]  # the loss of a batch in symbols, for the Learn view
     output_gradient_formula: ClassVar[str]  # dL/dŷ in symbols
     has_closed_form: ClassVar[bool] = False  # an exact optimum, Hessian and level curves
+    # the full-batch loss of a linear model is θᵀGθ − 2cᵀθ + s of A = [X, 1]'s sums G, c, s
+    # (core/sufficient.py): the fused engine then steps without reading the rows
+    sufficient_statistics: ClassVar[bool] = False
 
     def torch_loss(self) -> TorchLoss:
         """The loss function autograd differentiates (looked up once per run)."""
@@ -72,6 +75,7 @@ class MeanSquaredError(Objective):
     formula = "mean((ŷ − y)²)"
     output_gradient_formula = "2/n·(ŷ − y)"
     has_closed_form = True
+    sufficient_statistics = True
 
     def torch_loss(self) -> TorchLoss:
         from torch.nn import functional
