@@ -40,29 +40,24 @@ class SufficientStatistics:
 
 
 def sufficient_statistics(x: torch.Tensor, y: torch.Tensor, block_rows: int = BLOCK_ROWS) -> SufficientStatistics:
-    """One pass over the rows, `block_rows` at a time, each block widened to float64 once."""
+    """One pass over the rows, `block_rows` at a time: each block is copied, widened to float64,
+    into [X, 1, y] (column by column), and one product adds all its sums: [X, 1, y]ᵀ[X, 1, y]
+    holds AᵀA, Aᵀy and yᵀy."""
     n, d = x.shape
     wide = torch.float64
-    xtx = torch.zeros((d, d), dtype=wide, device=x.device)
-    x_sum = torch.zeros(d, dtype=wide, device=x.device)
-    xty = torch.zeros(d, dtype=wide, device=x.device)
-    y_sum = torch.zeros((), dtype=wide, device=x.device)
-    yty = torch.zeros((), dtype=wide, device=x.device)
+    sums = torch.zeros((d + 2, d + 2), dtype=wide, device=x.device)
+    # column-major, as a big full batch is stored: each column of a block copies in one run
+    buffer = torch.empty((d + 2, min(block_rows, max(n, 1))), dtype=wide, device=x.device).t()
+    buffer[:, d] = 1
     for start in range(0, n, block_rows):
-        block = x[start : start + block_rows].to(wide)
-        target = y[start : start + block_rows].reshape(-1).to(wide)
-        xtx.addmm_(block.t(), block)
-        x_sum.add_(block.sum(0))
-        xty.addmv_(block.t(), target)
-        y_sum.add_(target.sum())
-        yty.add_(target.dot(target))
-    gram = torch.empty((d + 1, d + 1), dtype=wide, device=x.device)
-    gram[:d, :d] = xtx
-    gram[:d, d] = gram[d, :d] = x_sum
-    gram[d, d] = n
-    moment = torch.cat([xty, y_sum.reshape(1)])
+        rows = min(block_rows, n - start)
+        block = buffer[:rows]
+        block[:, :d].copy_(x[start : start + rows])
+        block[:, d + 1].copy_(y[start : start + rows].reshape(-1))
+        sums.addmm_(block.t(), block)
     scale = 1 / max(n, 1)
-    return SufficientStatistics(gram.mul_(scale), moment.mul_(scale), yty.mul_(scale), n)
+    sums.mul_(scale)
+    return SufficientStatistics(sums[: d + 1, : d + 1], sums[: d + 1, d + 1], sums[d + 1, d + 1], n)
 
 
 def applies(objective: Objective | None, full_batch: bool, device: torch.device) -> bool:
