@@ -392,12 +392,25 @@ class MainScreen(Screen):
             return
         if config.data != self._stability_data:
             self._stability_data = config.data
-            self._compute_stability(config.data)
+            if config.data.is_synthetic:
+                self._compute_stability(config.data)
+            else:  # the data panel reads a CSV once, and its curvature comes with it
+                from .widgets.data_panel import DataPanel
+
+                self._csv_read(self.form.query_one(DataPanel).loaded)
         self._warn_lr(config)
+
+    def on_data_panel_csv_checked(self, message) -> None:
+        if message.data is not None:
+            self._csv_read((message.data, message.stability))
+
+    def _csv_read(self, loaded) -> None:
+        if loaded is not None and loaded[0] == self._stability_data and loaded[1] is not None:
+            self._stability_known(loaded[1], loaded[0])
 
     @work(thread=True, exclusive=True, group="stability", exit_on_error=False)
     def _compute_stability(self, data) -> None:
-        """The data's curvature, off the UI thread (a CSV may be big). numpy only, no torch."""
+        """Synthetic data's curvature, off the UI thread. numpy only, no torch."""
         from ..core.data import load_dataset
         from ..core.errors import DataError
         from ..core.objective import objective_for
