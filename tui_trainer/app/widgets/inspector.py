@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Static
 
 from ...core.rules import STATE_LABELS
 from ..run_view import RunView
-from .text import show_text
+from .text import same_cell, show_text
 
 NUMBER_WIDTH = 9  # what compact() needs: "-0.001385", "-6.68e-04"
 
@@ -73,7 +73,7 @@ class Inspector(Vertical):
             # or a run whose shown digits hold still, costs nothing
             for name, row_cells in cells.items():
                 for index, (cell, shown) in enumerate(zip(row_cells, self._shown[name], strict=True)):
-                    if cell != shown:
+                    if not same_cell(cell, shown):
                         table.update_cell_at(Coordinate(table.get_row_index(name), index), cell)
         self._shown = cells
         self._show_facts()

@@ -17,7 +17,7 @@ from ..messages import RaceSubmitted
 from ..race_view import RaceView
 from .landscape import Landscape
 from .loss_chart import ThemedPlot, plot_color
-from .text import show_text
+from .text import same_cell, show_text
 
 DEFAULT_ENTRIES = "bgd,sgd,mbgd,momentum,adagrad,rmsprop,adam"
 READY = (
@@ -160,7 +160,7 @@ class RacePanel(Vertical):
         else:  # only the cells that changed: one update repaints the whole table
             for index, (row, before) in enumerate(zip(rows, self._cells, strict=True)):
                 for column, (cell, old) in enumerate(zip(row, before, strict=True)):
-                    if cell != old:
+                    if not same_cell(cell, old):
                         table.update_cell_at(Coordinate(index, column), cell)
         self._cells = rows
 
