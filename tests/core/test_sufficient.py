@@ -189,3 +189,20 @@ def test_divergence_is_caught_and_the_last_finite_parameters_kept():
     _, same_steps, _, _ = run(config.model_copy(update={"max_steps": autograd.steps}))
     assert not same_steps.diverged
     assert same_steps.weights == pytest.approx(autograd.weights, rel=1e-5)
+
+
+def test_wide_data_is_read_in_blocks_that_stay_small(monkeypatch):
+    monkeypatch.setattr(sufficient, "BUFFER_BYTES", 52 * 8 * 10)  # 10 rows of 50 features, 1 and y
+    x, y = torch.randn(95, 50, dtype=torch.float64), torch.randn(95, 1, dtype=torch.float64)
+    seen = []
+    real_empty = torch.empty
+
+    def recorded(*args, **kwargs):
+        seen.append(args[0])
+        return real_empty(*args, **kwargs)
+
+    monkeypatch.setattr(torch, "empty", recorded)
+    stats = sufficient_statistics(x, y)
+    assert (52, 10) in seen  # the block buffer: 10 rows at a time
+    a = torch.cat([x, torch.ones(95, 1, dtype=torch.float64)], 1)
+    assert torch.allclose(stats.gram, a.t() @ a / 95, rtol=1e-12, atol=1e-15)

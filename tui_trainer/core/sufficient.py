@@ -28,6 +28,8 @@ from .fused import FusedStepper
 from .objective import Objective, objective_for
 from .stepper import BLOCK_ROWS
 
+BUFFER_BYTES = 32 << 20  # the float64 copy of one block: at most this much, however wide the data
+
 
 @dataclass(frozen=True)
 class SufficientStatistics:
@@ -45,6 +47,7 @@ def sufficient_statistics(x: torch.Tensor, y: torch.Tensor, block_rows: int = BL
     holds AᵀA, Aᵀy and yᵀy."""
     n, d = x.shape
     wide = torch.float64
+    block_rows = max(1, min(block_rows, BUFFER_BYTES // ((d + 2) * 8)))  # wide data: fewer rows a block
     sums = torch.zeros((d + 2, d + 2), dtype=wide, device=x.device)
     # column-major, as a big full batch is stored: each column of a block copies in one run
     buffer = torch.empty((d + 2, min(block_rows, max(n, 1))), dtype=wide, device=x.device).t()
