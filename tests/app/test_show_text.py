@@ -31,3 +31,16 @@ async def test_layout_only_when_the_text_could_change_size():
         await pilot.pause()
         assert static.size.height == 3  # the laid-out widget really grew (60 wrapped + 1)
         assert "lr 0.01" in str(static.content)
+
+
+def test_a_cell_in_a_new_colour_is_not_the_same_cell():
+    """rich's Text equality ignores the Text's own style: a table that skips unchanged cells
+    would keep a race entry's ● in the old theme's colour."""
+    from rich.text import Text
+
+    from tui_trainer.app.widgets.text import same_cell
+
+    assert Text("●", style="red") == Text("●", style="blue")  # why same_cell exists
+    assert not same_cell(Text("●", style="red"), Text("●", style="blue"))
+    assert same_cell(Text("w[x1]"), Text("w[x1]"))
+    assert same_cell("0.25", "0.25") and not same_cell("0.25", "0.26")

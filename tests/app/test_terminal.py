@@ -287,3 +287,25 @@ def test_sigterm_checkpoints_the_run_restores_the_terminal_and_exits_130(tmp_pat
     assert not {pid for pid in app_processes if _running(pid)}
     state = checkpoint.load(folder / "checkpoint.pt")
     assert state["state"] == "STOPPED" and state["step"] > 0
+
+
+def test_q_quits_when_the_data_is_a_fifo(tmp_path):
+    """`--data` naming a FIFO, which blocks whoever opens it until a writer comes (none will):
+    the app refuses it as data and `q` still ends the app, leaving no process behind."""
+    fifo = tmp_path / "rows.csv"
+    os.mkfifo(fifo)
+    command = f"{sys.executable} -m tui_trainer --data {fifo}; echo TUI-EXIT=$?; sleep 60"
+    terminal = Terminal(command)
+    try:
+        terminal.wait_for(r"s Start .* q Quit", timeout=60)  # the panels are up
+        app_processes = descendants(terminal.pane_pid())
+        terminal.keys("s")  # refused: the data is not a file
+        terminal.wait_until(lambda screen: "FIFO" in screen and "Cannot start" in screen, "the refusal naming the FIFO")
+        terminal.keys("q")
+        assert terminal.wait_for(r"TUI-EXIT=(\d+)").group(1) == "0"
+        deadline = time.monotonic() + 10
+        while {pid for pid in app_processes if _running(pid)} and time.monotonic() < deadline:
+            time.sleep(0.1)  # poll: a process takes a moment to exit after the app has
+        assert not {pid for pid in app_processes if _running(pid)}, "a process outlived the app"
+    finally:
+        terminal.close()

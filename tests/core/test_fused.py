@@ -1,4 +1,10 @@
-"""The fused engine follows the autograd engine (1e-6), however the steps are batched or run."""
+"""The fused engine follows the autograd engine (1e-6), however the steps are batched or run.
+
+These tests hold the streaming fused engine (a pass over the rows every step, the kernels autograd
+runs) to autograd to the last bit, full batches included: it is the engine of every objective that
+is not a quadratic. The full-batch path from sufficient statistics has its own tests
+(test_sufficient.py); here it is switched off.
+"""
 
 import pytest
 import torch
@@ -6,11 +12,17 @@ from pydantic import ValidationError
 
 import tui_trainer.core.fused as fused
 import tui_trainer.core.stepper as stepper
+import tui_trainer.core.sufficient as sufficient
 from tui_trainer.core.config import Algorithm, RunConfig
 from tui_trainer.core.events import StepLosses
 from tui_trainer.core.trainer import Trainer
 
 TOLERANCE = 1e-6
+
+
+@pytest.fixture(autouse=True)
+def streaming_full_batches(monkeypatch):
+    monkeypatch.setattr(sufficient, "applies", lambda *args: False)
 
 
 def run(settings: dict, engine: str, **trainer_options):

@@ -170,20 +170,39 @@ def build_config(values: dict[str, Any]) -> tuple[RunConfig | None, dict[str, st
     csv = values["data.kind"] == CSV
     if csv and not str(values.get("data.source", "")).strip():
         return None, {"data.source": "choose a CSV file (a path)"}
-    if not csv:
-        settings["data"]["source"] = SYNTHETIC
-    if bool(values["data.standardize"]) != csv:  # only what differs from the source's default (on for CSV)
-        settings["data"]["standardize"] = bool(values["data.standardize"])
     for field in visible_text_fields(values):
         text = str(values.get(field.path, "")).strip()
-        if not text:
-            continue
         section, _, name = field.path.rpartition(".")
-        (settings[section] if section else settings)[name] = text
+        if text and section != "data":
+            (settings[section] if section else settings)[name] = text
+    settings["data"] = _data_settings(values)
     try:
         return RunConfig.model_validate(settings), {}
     except ValidationError as error:
         return None, field_errors(error)
+
+
+def data_config(values: dict[str, Any]) -> DataConfig | None:
+    """The data settings alone, or None while one of them is wrong: a CSV is read as soon as
+    they are whole, whatever the optimizer's fields say."""
+    try:
+        return DataConfig.model_validate(_data_settings(values))
+    except ValidationError:
+        return None
+
+
+def _data_settings(values: dict[str, Any]) -> dict[str, Any]:
+    """The form's data fields as DataConfig settings. Blank text means default."""
+    csv = values["data.kind"] == CSV
+    settings: dict[str, Any] = {} if csv else {"source": SYNTHETIC}
+    if bool(values["data.standardize"]) != csv:  # only what differs from the source's default (on for CSV)
+        settings["standardize"] = bool(values["data.standardize"])
+    for field in visible_text_fields(values):
+        text = str(values.get(field.path, "")).strip()
+        section, _, name = field.path.rpartition(".")
+        if text and section == "data":
+            settings[name] = text
+    return settings
 
 
 def lr_warning(config: RunConfig, found) -> str | None:

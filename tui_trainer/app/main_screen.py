@@ -33,8 +33,15 @@ if TYPE_CHECKING:
     from ..core.config import RunConfig
     from .app import TrainerApp
 
-REFRESH_SECONDS = 1 / 15  # the screen shows new numbers at most this often
-CHART_SECONDS = 1 / 20  # the chart, the costliest widget, is redrawn at most this often
+# The chart is redrawn at most this often (12 a second keeps it at 10 or more on a loaded
+# machine), and only when something changed.
+FRAME_SECONDS = 1 / 12
+# The numbers (status bar, inspector, race and Learn tables) every this many frames, 4 a second
+# (faster is not read anyway): Textual repaints every widget inside the box around all changed
+# regions, so a frame where the status bar (top line) changes with the chart (right) repaints the
+# whole form too, while the other frames repaint the chart alone; and a table repaints all its
+# cells when one changes. Measured: benchmarks/bench.py case 10.
+TABLE_FRAMES = 3
 VIEWS = ["tab-run", "tab-race", "tab-learn"]
 
 
@@ -131,6 +138,7 @@ class MainScreen(Screen):
         self.panels_ready = False
         self._waiting_actions: list[Callable[[], None]] = []
         self._dirty = self._chart_dirty = False
+        self._frames = 0
         self._footer_fitted = False
         self.map_shown = False  # `w`: the landscape, or a classifier's decision regions
 
@@ -232,8 +240,7 @@ class MainScreen(Screen):
             return  # the app was closed while the panels were being built
         self.app.theme_changed_signal.subscribe(self, self._apply_chart_theme)
         self._apply_chart_theme()
-        self.set_interval(REFRESH_SECONDS, self._refresh_views)
-        self.set_interval(CHART_SECONDS, self._refresh_chart)
+        self.set_interval(FRAME_SECONDS, self._redraw)
         self.panels_ready = True
         self._refresh_views(force=True)
         self.resume_saved_run()
@@ -279,6 +286,12 @@ class MainScreen(Screen):
             self.learn_panel.show_lab_lesson(shown)
 
     # --- redrawing ---
+
+    def _redraw(self) -> None:
+        self._frames += 1
+        if self._frames % TABLE_FRAMES == 0 or not self.controller.running:
+            self._refresh_views()
+        self._refresh_chart()
 
     def _refresh_views(self, force: bool = False) -> None:
         if not (self._dirty or force) or not (self.app.is_running and self.status_bar.is_attached):
@@ -475,31 +488,47 @@ class MainScreen(Screen):
         key = (config.data, config.loss, config.optimizer.weight_decay if config.classifies else None)
         if key != self._stability_data:
             self._stability_data = key
-            self._compute_stability(key)
+            if config.data.is_synthetic or key[2]:  # (a classifier with weight decay: its own optimum)
+                self._compute_stability(key)
+            else:  # the data panel reads a CSV once, and its curvature comes with it
+                from .widgets.data_panel import DataPanel
+
+                self._csv_read(self.form.query_one(DataPanel).loaded)
         self._warn_lr(config)
+
+    def on_data_panel_csv_checked(self, message) -> None:
+        if message.asked is not None:
+            self._csv_read((message.asked, message.curvature))
+
+    def _csv_read(self, loaded) -> None:
+        """The curvature the data panel found with the file, if it is that of the settings shown."""
+        if loaded is None or loaded[1] is None or self._stability_data is None:
+            return
+        (data, loss), (found, separable) = loaded
+        from ..core.objective import objective_for
+
+        classifies = objective_for(loss).classifies
+        key = (data, loss, 0.0 if classifies else None)
+        if key == self._stability_data:
+            self._stability_known(found, key, classifies, separable)
 
     @work(thread=True, exclusive=True, group="stability", exit_on_error=False)
     def _compute_stability(self, key) -> None:
-        """The data's curvature, off the UI thread (a CSV may be big). numpy only, no torch. MSE's
-        is the same everywhere; cross-entropy's is that at its optimum, found numerically, and a
-        separable classification has no optimum, so no curvature to show."""
+        """The data's curvature, off the UI thread: synthetic data's, or a CSV classifier's with
+        weight decay (its optimum moves with it; the data panel's read found the one without).
+        numpy only, no torch (core.objective.curvature_of)."""
         from ..core.data import load_dataset
         from ..core.errors import DataError
-        from ..core.objective import objective_for
+        from ..core.objective import curvature_of, objective_for
 
         data, loss, weight_decay = key
-        objective = objective_for(loss)
-        separable = False
+        classifies = objective_for(loss).classifies
         try:
-            dataset = load_dataset(data, classify=objective.classifies)
-            if objective.has_closed_form:
-                found = objective.curvature(dataset.x_train, dataset.y_train)
-            else:
-                reference, found = objective.reference(dataset.x_train, dataset.y_train, dataset.outputs, weight_decay or 0.0)
-                separable = bool(getattr(reference, "separable", False))
+            dataset = load_dataset(data, classify=classifies)
+            found, separable = curvature_of(dataset.x_train, dataset.y_train, dataset.outputs, loss, weight_decay or 0.0)
         except (DataError, ArithmeticError):
             return  # the data panel already says what is wrong (or what memory the optimum needs)
-        self.app.call_from_thread(self._stability_known, found, key, objective.classifies, separable)
+        self.app.call_from_thread(self._stability_known, found, key, classifies, separable)
 
     def _stability_known(self, found, key, classifies: bool = False, separable: bool = False) -> None:
         if key != self._stability_data or not self.app.is_running:

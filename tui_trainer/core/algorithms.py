@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from ..names import Engine, Implementation
+from . import sufficient
 from .config import Experiments, OptimizerConfig
 from .fused import FusedStepper
 from .objective import Objective
@@ -111,9 +112,11 @@ class ScratchStepper(Stepper):
 
 def build_stepper(
     model: nn.Linear, config: OptimizerConfig, engine: Engine = Engine.AUTOGRAD, experiments: Experiments | None = None,
-    objective: Objective | None = None,
+    objective: Objective | None = None, full_batch: bool = False,
 ) -> Stepper:
     if engine is Engine.FUSED:
+        if sufficient.applies(objective, full_batch, model.weight.device):
+            return sufficient.SufficientStepper(model, config, objective)
         return FusedStepper(model, config, objective)
     if config.implementation is Implementation.SCRATCH:
         return ScratchStepper(model, config, experiments, objective)

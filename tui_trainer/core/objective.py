@@ -53,6 +53,9 @@ class Objective:
     output_gradient_formula: ClassVar[str]  # dL/dŷ in symbols
     has_closed_form: ClassVar[bool] = False  # an exact optimum, Hessian and level curves
     classifies: ClassVar[bool] = False  # targets are class indices, one output per class
+    # the full-batch loss of a linear model is θᵀGθ − 2cᵀθ + s of A = [X, 1]'s sums G, c, s
+    # (core/sufficient.py): the fused engine then steps without reading the rows
+    sufficient_statistics: ClassVar[bool] = False
 
     def torch_loss(self) -> TorchLoss:
         """The loss function autograd differentiates (looked up once per run)."""
@@ -96,6 +99,7 @@ class MeanSquaredError(Objective):
     formula = "mean((ŷ − y)²)"
     output_gradient_formula = "2/n·(ŷ − y)"
     has_closed_form = True
+    sufficient_statistics = True
 
     def torch_loss(self) -> TorchLoss:
         from torch.nn import functional
@@ -197,3 +201,15 @@ OBJECTIVES: dict[Loss, Objective] = {objective.name: objective for objective in 
 
 def objective_for(loss: Loss | str = Loss.MSE) -> Objective:
     return OBJECTIVES[Loss(loss)]
+
+
+def curvature_of(x: np.ndarray, y: np.ndarray, outputs: int, loss: Loss | str, weight_decay: float = 0.0) -> tuple[Stability | None, bool]:
+    """What the settings' curvature is before any run: (the Hessian's extremes, separable). MSE's
+    is the same everywhere; cross-entropy's is that at its optimum, found numerically, and separable
+    classes have no optimum, so no curvature. Raises DataError when the optimum does not fit in
+    memory, ArithmeticError when the data overflows float64."""
+    objective = objective_for(loss)
+    if objective.has_closed_form:
+        return objective.curvature(x, y), False
+    reference, found = objective.reference(x, y, outputs, weight_decay)
+    return found, bool(getattr(reference, "separable", False))

@@ -105,12 +105,14 @@ class Trainer:
             return torch.from_numpy(array).to(self.device)
 
         self.model = build_model(self.dataset.dims, config.init, config.seed, self.device, self.dataset.outputs)
-        self.stepper: Stepper = build_stepper(self.model, config.optimizer, config.engine, config.experiments, self.objective)
+        full = config.optimizer.batch_size == FULL_BATCH or config.optimizer.batch_size >= self.dataset.n_train
+        self.stepper: Stepper = build_stepper(
+            self.model, config.optimizer, config.engine, config.experiments, self.objective, full_batch=full
+        )
         # θ after "every" step (a race), after fewer and fewer ("thinning": the app), or "off"
         self.path = PathRecorder(path, self.stepper.flat_parameters)
         # a big full batch is stored column by column, so its products stream through memory
         x, y = tensor(self.dataset.x_train), tensor(self.dataset.y_train)
-        full = config.optimizer.batch_size == FULL_BATCH or config.optimizer.batch_size >= len(x)
         column_major = full and x.numel() >= BIG_BATCH
         self.x, self.y = self.stepper.prepare(x, y, column_major)
         self.x_val, self.y_val = self.stepper.prepare(tensor(self.dataset.x_val), tensor(self.dataset.y_val))

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Static
 
 from ...core.rules import STATE_LABELS
 from ..run_view import RunView
-from .text import show_text
+from .text import same_cell, show_text
 
 NUMBER_WIDTH = 9  # what compact() needs: "-0.001385", "-6.68e-04"
 
@@ -45,6 +45,7 @@ class Inspector(Vertical):
         self.view = view
         self._columns: tuple[str, ...] = ()
         self.cells = "value"  # what a classifier's matrix shows: value, grad, a state's name, optimum
+        self._shown: dict[str, list] = {}  # the cells on screen, by row
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="parameters", cursor_type="row", zebra_stripes=True)
@@ -78,19 +79,24 @@ class Inspector(Vertical):
             return
         state_names = tuple(rows[0].state)
         columns = ("param", "value", "grad", *(STATE_LABELS.get(n, n) for n in state_names), "true", "optimum")
+        cells = {row.name: self._cells(row, state_names) for row in rows}
         if columns != self._columns or table.row_count != len(rows):
             table.clear(columns=True)
             # fixed widths: columns sized by whichever values came first would clip later ones
             table.add_column(columns[0], width=max(5, *(len(row.name) for row in rows)))
             for label in columns[1:]:
                 table.add_column(label, width=NUMBER_WIDTH)
-            for row in rows:
-                table.add_row(*self._cells(row, state_names), key=row.name)
+            for name, row_cells in cells.items():
+                table.add_row(*row_cells, key=name)
             self._columns = columns
         else:
-            for row in rows:
-                for index, cell in enumerate(self._cells(row, state_names)):
-                    table.update_cell_at(Coordinate(table.get_row_index(row.name), index), cell)
+            # only cells whose text changed: any update repaints the whole table, so a paused run,
+            # or a run whose shown digits hold still, costs nothing
+            for name, row_cells in cells.items():
+                for index, (cell, shown) in enumerate(zip(row_cells, self._shown[name], strict=True)):
+                    if not same_cell(cell, shown):
+                        table.update_cell_at(Coordinate(table.get_row_index(name), index), cell)
+        self._shown = cells
         self._show_facts()
 
     def _show_matrix(self, rows, table: DataTable) -> None:

@@ -18,7 +18,7 @@ from ..messages import RaceSubmitted
 from ..race_view import RaceView
 from .landscape import Landscape
 from .loss_chart import ThemedPlot, plot_color
-from .text import show_text
+from .text import same_cell, show_text
 
 DEFAULT_ENTRIES = "bgd,sgd,mbgd,momentum,adagrad,rmsprop,adam"
 READY = (
@@ -68,6 +68,7 @@ class RacePanel(Vertical):
         self.spec_problem: str | None = None
         self.entry_names: list[str] = []  # the entries typed, shown in the table before a race
         self._listed: list[str] = []
+        self._cells: list[list] = []  # the rows on screen
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="spec"):
@@ -164,10 +165,12 @@ class RacePanel(Vertical):
             table.clear()
             for index, row in enumerate(rows):
                 table.add_row(*row, key=str(index))
-        else:
-            for index, row in enumerate(rows):
-                for column, cell in enumerate(row):
-                    table.update_cell_at(Coordinate(index, column), cell)
+        else:  # only the cells that changed: one update repaints the whole table
+            for index, (row, before) in enumerate(zip(rows, self._cells, strict=True)):
+                for column, (cell, old) in enumerate(zip(row, before, strict=True)):
+                    if not same_cell(cell, old):
+                        table.update_cell_at(Coordinate(index, column), cell)
+        self._cells = rows
 
     def replot(self) -> None:
         self.plot.replot()

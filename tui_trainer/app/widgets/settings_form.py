@@ -19,6 +19,7 @@ from ..form import (
     REGRESSION_ONLY,
     SCHEDULE_FIELDS,
     build_config,
+    data_config,
     default_epochs,
     preset_values,
     schedule_values,
@@ -177,6 +178,7 @@ class SettingsForm(Vertical):
     def _standardize_changed(self, event: Switch.Changed) -> None:
         if event.value != self.standardize_default:
             self.standardize_chosen = True  # only a person sets it against the source's default
+        self._check_csv()  # the curvature is of the standardized rows
         self.validate()
 
     @on(Input.Changed)
@@ -196,16 +198,17 @@ class SettingsForm(Vertical):
             self.post_message(LearningRateSubmitted(self.config.optimizer.lr))
 
     def _check_csv(self) -> None:
+        """Read the CSV (once) for the data settings as they now stand."""
         values = self.values()
-        path = values["data.source"].strip()
-        if values["data.kind"] != CSV or not path:
+        if values["data.kind"] != CSV or not values["data.source"].strip():
             return
-        target = values["data.target"].strip() or None
-        features = [name.strip() for name in values["data.features"].split(",") if name.strip()] or None
+        data = data_config(values)
+        if data is None:
+            return  # a data field is wrong and says so; the file is read once they are right
         panel = self.query_one(DataPanel)
-        classify = values["loss"] == "cross-entropy"
-        panel.asked = (path, target, features, classify)
-        panel.check_csv(path, target, features, classify)
+        loss = values["loss"]
+        panel.asked = (data, loss)
+        panel.check_csv(data, loss)
 
     def _show_fields(self) -> None:
         visible = {field.path for field in visible_text_fields(self.values())}

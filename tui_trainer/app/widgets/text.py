@@ -8,6 +8,7 @@ new line, every line fitting the width before and after) only needs its own repa
 from __future__ import annotations
 
 from rich.cells import cell_len
+from rich.text import Text
 from textual.widgets import Static
 
 
@@ -25,3 +26,11 @@ def _same_shape(old: object, new: str, width: int) -> bool:
         return all(cell_len(line) <= width for line in text.split("\n"))
 
     return isinstance(old, str) and width > 0 and old.count("\n") == new.count("\n") and fits(old) and fits(new)
+
+
+def same_cell(new: object, old: object) -> bool:
+    """Whether a table cell would look the same: rich's Text compares its characters and spans
+    but not its own style (a race entry's ● in a new theme's colour equals the old one)."""
+    if isinstance(new, Text) and isinstance(old, Text):
+        return new.plain == old.plain and new.style == old.style and new.spans == old.spans
+    return new == old
