@@ -39,9 +39,11 @@ async def test_the_file_is_parsed_once_for_its_summary_and_its_curvature(tmp_pat
         assert len(reads) == 1  # before: once for the summary, once more for the curvature
         # a new validation fraction is new training rows: one more read, for both again
         app.query_one("#field-data--val-fraction", Input).value = "0.5"
-        await wait_for(pilot, lambda: len(reads) == 2 and app.screen._stability_data.val_fraction == 0.5, what="the new split")
+        await wait_for(pilot, lambda: len(reads) == 2 and app.screen._stability_data[0].val_fraction == 0.5, what="the new split")
         panel = app.query_one(data_panel.DataPanel)
-        await wait_for(pilot, lambda: app.screen.stability is not None and panel.loaded[0].val_fraction == 0.5, what="the new curvature")
+        await wait_for(
+            pilot, lambda: app.screen.stability is not None and panel.loaded[0][0].val_fraction == 0.5, what="the new curvature"
+        )
         assert len(reads) == 2
 
 
@@ -51,10 +53,10 @@ async def test_a_big_file_shows_its_progress_and_the_app_answers_meanwhile(tmp_p
     release = threading.Event()
     real_load = data.load_dataset
 
-    def slow_load(config, progress=None):
+    def slow_load(config, progress=None, classify=False):
         progress(40_000_000, 100_000_000)
         assert release.wait(60), "the test never let the read finish"
-        return real_load(config, progress)
+        return real_load(config, progress, classify)
 
     monkeypatch.setattr(data, "load_dataset", slow_load)
     monkeypatch.setattr(data_panel, "PROGRESS_SECONDS", 0)
