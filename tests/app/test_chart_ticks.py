@@ -66,7 +66,7 @@ def a_view(losses, lrs=None, optimum: float | None = 0.25) -> RunView:
     steps = range(1, len(losses) + 1)
     view.train.extend(steps, np.asarray(losses, dtype=float))
     view.lrs.extend(steps, np.asarray(lrs if lrs is not None else [0.01] * len(losses), dtype=float))
-    view.started = SimpleNamespace(optimal_loss=optimum)  # all the chart reads of the start
+    view.started = SimpleNamespace(optimal_loss=optimum, classes=None)  # all the chart reads of the start: a regression
     return view
 
 
