@@ -6,18 +6,12 @@ import tomllib
 import pytest
 from pydantic import BaseModel
 
-from tui_trainer.cli import main
 from tui_trainer.core.config import RunConfig
 from tui_trainer.core.config_file import dump_config, key_lines, run_config
 
+from .helpers import run_cli
 
-def run(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as exit:
-        code = exit.code
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 def houses(tmp_path):

@@ -9,18 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from tui_trainer.cli import main
 from tui_trainer.core.config import DataConfig
 from tui_trainer.core.data import load_dataset
 
+from .helpers import run_cli
 
-def run(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as exit:
-        code = exit.code
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 @pytest.fixture

@@ -17,14 +17,11 @@ from tui_trainer.core import checkpoint
 from tui_trainer.core.checkpoint import CheckpointError
 from tui_trainer.core.rules import ALGORITHMS
 
+from .helpers import run_cli
+
 
 def train(capsys, *flags):
-    try:
-        code = main(["train", *flags])
-    except SystemExit as exit:
-        code = exit.code
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_cli(capsys, "train", *flags)
 
 
 def metrics(path):

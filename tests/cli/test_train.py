@@ -14,6 +14,8 @@ import pytest
 from tui_trainer.cli import main
 from tui_trainer.core.config import PRESETS
 
+from .helpers import run_cli
+
 SUMMARY_FIELDS = {
     "algorithm", "implementation", "device", "steps", "epochs", "final_loss", "val_loss", "optimal_loss",
     "weights", "bias", "true_weights", "true_bias", "feature_means", "feature_stds", "diverged",
@@ -31,12 +33,7 @@ def strict_json(text):
 
 def train(capsys, *flags):
     """Run `tui-trainer train` in this process: (exit code, stdout, stderr)."""
-    try:
-        code = main(["train", *flags])
-    except SystemExit as exit:
-        code = exit.code
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_cli(capsys, "train", *flags)
 
 
 @pytest.mark.parametrize("algorithm", [algorithm.value for algorithm in PRESETS])

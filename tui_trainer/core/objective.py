@@ -162,7 +162,7 @@ class CrossEntropy(Objective):
         total = probabilities.sum(1, keepdim=True)
         probabilities.div_(total)
         loss = (total.log_().add_(top).sub_(own)).sum()  # Σ log Σ exp(z) − z_y
-        probabilities.scatter_add_(1, column, torch_full_like(own, -1.0))  # softmax − onehot
+        probabilities.scatter_add_(1, column, own.new_full(own.shape, -1.0))  # softmax − onehot
         if rows is not None:
             probabilities.mul_(1.0 / rows)
         return loss
@@ -179,12 +179,6 @@ class CrossEntropy(Objective):
     def reference(self, x: np.ndarray, y: np.ndarray, outputs: int, weight_decay: float) -> tuple[Reference, Stability | None]:
         found: ClassifierOptimum = minimum(x, y, outputs, weight_decay)
         return found, found.stability()
-
-
-def torch_full_like(like: torch.Tensor, value: float) -> torch.Tensor:
-    import torch
-
-    return torch.full_like(like, value)
 
 
 def hand_cross_entropy(logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
