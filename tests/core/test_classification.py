@@ -136,6 +136,32 @@ def test_accuracy_in_the_summary_and_on_each_epochs_last_step():
     assert len(summary.weights) == 3 and all(len(row) == 3 for row in summary.weights) and len(summary.bias) == 3
 
 
+@pytest.mark.parametrize("engine", ["autograd", "fused"])
+def test_each_steps_right_rows_are_its_own_however_they_are_counted(engine, monkeypatch):
+    """Small batches are counted later, all together; big ones at once; a long wait is cut short.
+    Either way each step's count is the one its own logits (before its update) give."""
+    from tui_trainer.core import stepper as stepper_module
+    from tui_trainer.core.algorithms import build_stepper
+    from tui_trainer.core.objective import objective_for
+    from tui_trainer.names import Engine
+
+    monkeypatch.setattr(stepper_module, "PENDING_LOGITS_LIMIT", 200)  # a flush inside the sequence below
+    torch.manual_seed(0)
+    model = nn.Linear(4, 3)
+    config = classifier("adam", engine=engine).optimizer
+    stepper = build_stepper(model, config, Engine(engine), objective=objective_for("cross-entropy"))
+    generator = torch.Generator().manual_seed(1)
+    sizes = [32, 32, 7, 32, stepper_module.DEFERRED_COUNT_ROWS + 5, 32, 1, 1, 32]
+    expected = []
+    for size in sizes:
+        x, y = torch.randn(size, 4, generator=generator), torch.randint(0, 3, (size,), generator=generator)
+        with torch.no_grad():
+            expected.append(int((model(x).argmax(1) == y).sum()))
+        stepper.step(*stepper.prepare(x, y))
+    assert stepper.take_correct().tolist() == expected
+    assert stepper.take_correct().tolist() == []  # taken once
+
+
 def test_full_batch_epochs_carry_each_steps_accuracy():
     cfg = classifier("bgd", batch_size="full").model_copy(update={"max_steps": 20})
     _, _, events = run(cfg)

@@ -21,15 +21,17 @@ from torch import nn
 from .config import OptimizerConfig
 from .objective import Objective
 from .rules import FlatState
+from .step_constants import StepConstants
 from .stepper import BLOCK_ROWS, Stepper, has_fused_kernels
 
 
 class FusedStepper(Stepper):
     def __init__(self, model: nn.Linear, config: OptimizerConfig, objective: Objective | None = None) -> None:
         super().__init__(model, config, objective=objective)
-        self._loss_and_output_gradient_ = self.objective.fused_loss_and_output_gradient_
+        self._fused_loss = self.objective.fused_loss()
+        self._constants = StepConstants()
         d, k = model.in_features, model.out_features
-        self._weights = k * d
+        self._weights, self._outputs = k * d, k
         with torch.no_grad():
             self.theta = torch.cat([model.weight.reshape(-1), model.bias.reshape(-1)])
         # the model's parameters become views of θ, so the model sees every update
@@ -38,8 +40,9 @@ class FusedStepper(Stepper):
         self.w, self.b = model.weight.data, model.bias.data
         self._w_t = self.w.t()  # a view: it follows every in-place update of θ
         self.grad = torch.zeros_like(self.theta)
+        self._grad_w = self.grad[: k * d].view(k, d)
         # where Xᵀ(dL/dy_hat) lands, with no copy: the (d, k) transpose of the weight's gradient
-        self._grad_w_column = self.grad[: k * d].view(k, d).t()
+        self._grad_w_column = self._grad_w.t()
         self._grad_b = self.grad[k * d :]
         self.buffers = {name: torch.zeros_like(self.theta) for name in config.rule.state_names}
         self.t = 0
@@ -66,30 +69,32 @@ class FusedStepper(Stepper):
         order, so the gradient is the autograd engine's to the last bit; only the loss is summed
         another way.
         """
-        rows = len(x)
+        rows = x.shape[0]  # len(tensor) runs Python code in torch: a step counts its microseconds
         if rows <= BLOCK_ROWS:
-            scaled = torch.addmm(self.b, x, self._w_t)  # y_hat, then dL/dy_hat in place
+            output = torch.addmm(self.b, x, self._w_t)  # y_hat
             if self.classifies:
-                self.count_correct(scaled, y)
-            loss = self._loss_and_output_gradient_(scaled, y, rows).div_(rows)
-            torch.mm(x.t(), scaled, out=self._grad_w_column)
-            torch.sum(scaled, 0, out=self._grad_b)
+                self.count_correct(output, y)
+            loss, gradient, scale = self._fused_loss(output, y, rows)
+            self._products(x, gradient, scale)
             return loss
         # a big batch a block at a time (still in the cache for its second product), summing as
         # the autograd engine's blocks do, then dividing once
         loss = torch.zeros((), dtype=x.dtype, device=x.device)
         for start in range(0, rows, BLOCK_ROWS):
             block = x[start : start + BLOCK_ROWS]
-            scaled = torch.addmm(self.b, block, self._w_t)
+            output = torch.addmm(self.b, block, self._w_t)
             if self.classifies:
-                self.count_correct(scaled, y[start : start + BLOCK_ROWS], add=start > 0)
-            loss += self._loss_and_output_gradient_(scaled, y[start : start + BLOCK_ROWS], None)
+                self.count_correct(output, y[start : start + BLOCK_ROWS], add=start > 0)
+            part, gradient, _ = self._fused_loss(output, y[start : start + BLOCK_ROWS], None)  # sums: scale 1
+            loss += part
             if start == 0:
-                torch.mm(block.t(), scaled, out=self._grad_w_column)
-                torch.sum(scaled, 0, out=self._grad_b)
+                self._products(block, gradient, 1.0)
+            elif self._outputs == 1:
+                self._grad_w_column.add_(torch.mm(block.t(), gradient))
+                self._grad_b.add_(gradient.sum(0))
             else:
-                self._grad_w_column.add_(torch.mm(block.t(), scaled))
-                self._grad_b.add_(scaled.sum(0))
+                self._grad_w.add_(torch.mm(gradient.t(), block))
+                self._grad_b.add_(gradient.sum(0))
         self.grad.mul_(1 / rows)
         return loss.div_(rows)
 
@@ -99,8 +104,20 @@ class FusedStepper(Stepper):
             output = torch.addmm(self.b, x[start : start + BLOCK_ROWS], self._w_t)
             if self.classifies:
                 self.count_correct(output, y[start : start + BLOCK_ROWS], add=start > 0, evaluating=True)
-            loss += self._loss_and_output_gradient_(output, y[start : start + BLOCK_ROWS], None)
+            loss += self._fused_loss(output, y[start : start + BLOCK_ROWS], None)[0]
         return loss.div_(max(len(x), 1))
+
+    def _products(self, x: torch.Tensor, gradient: torch.Tensor, scale: float) -> None:
+        """dL/dW and dL/db from these rows and dL/dy_hat = scale · gradient, into θ's gradient."""
+        if scale != 1.0:  # the scale as the products' alpha: no kernel to scale the gradient first
+            self._grad_w.addmm_(gradient.t(), x, beta=0, alpha=scale)
+            self._grad_b.addmv_(gradient.t(), self._constants.full(x, (x.shape[0],), 1.0), beta=0, alpha=scale)
+            return
+        if self._outputs == 1:  # the kernels autograd runs for one output: the same bits
+            torch.mm(x.t(), gradient, out=self._grad_w_column)
+        else:  # with several the transpose above is not contiguous (out= would copy): nn.Linear's own order
+            torch.mm(gradient.t(), x, out=self._grad_w)
+        torch.sum(gradient, 0, out=self._grad_b)
 
     def flat_parameters(self) -> torch.Tensor:
         return self.theta.clone()

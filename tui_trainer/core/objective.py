@@ -25,11 +25,14 @@ from ..names import Loss
 from .reference import Optimum, least_squares
 from .softmax_reference import ClassifierOptimum, minimum
 from .stability import Stability, stability_from_singular_values
+from .step_constants import StepConstants
 
 if TYPE_CHECKING:
     import torch
 
 TorchLoss = Callable[..., "torch.Tensor"]  # (prediction, target, reduction="mean"|"sum") -> loss
+# (ŷ, target, rows) -> (loss, g, scale), dL/dŷ = scale·g: the fused engine's loss (Objective.fused_loss)
+FusedLoss = Callable[["torch.Tensor", "torch.Tensor", "int | None"], "tuple[torch.Tensor, torch.Tensor, float]"]
 
 
 class Reference(Protocol):
@@ -61,10 +64,14 @@ class Objective:
         """The loss function autograd differentiates (looked up once per run)."""
         raise NotImplementedError
 
-    def fused_loss_and_output_gradient_(self, output: torch.Tensor, target: torch.Tensor, rows: int | None) -> torch.Tensor:
-        """For the fused engine: `output` holds ŷ and is overwritten with dL/dŷ, as the loss's own
-        backward computes it (divided by `rows`, or left as a sum when `rows` is None); returns
-        the summed loss of these rows, on the device."""
+    def fused_loss(self) -> FusedLoss:
+        """For the fused engine, once per run: a function of ŷ, the targets and `rows` giving, on
+        the device, the loss of these rows (their mean when `rows` is given, else their sum), and
+        its gradient dL/dŷ as `scale` times a tensor: a scale of 1 promises the tensor is exactly
+        what the loss's own backward computes; another scale is folded into the weight and bias
+        products (one kernel fewer than scaling first). A regression's may overwrite ŷ (the
+        gradient may live in it); a classifier's must not, as the step's right rows are counted
+        from its logits later (Stepper.count_correct)."""
         raise NotImplementedError
 
     def output_gradient(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -106,12 +113,19 @@ class MeanSquaredError(Objective):
 
         return functional.mse_loss
 
-    def fused_loss_and_output_gradient_(self, output: torch.Tensor, target: torch.Tensor, rows: int | None) -> torch.Tensor:
-        residual = output.sub_(target)  # ŷ − y
-        flat = residual.view(-1)
-        loss = flat.dot(flat)
-        residual.mul_(2.0 if rows is None else 2.0 / rows)  # MSELoss's backward: 2(ŷ − y)/n
-        return loss
+    def fused_loss(self) -> FusedLoss:
+        constants = StepConstants()
+
+        def squared_error(output: torch.Tensor, target: torch.Tensor, rows: int | None) -> tuple[torch.Tensor, torch.Tensor, float]:
+            residual = output.sub_(target)  # ŷ − y
+            flat = residual.view(-1)
+            loss = flat.dot(flat)
+            if rows is None:
+                return loss, residual.mul_(constants.scalar(output, 2.0)), 1.0
+            residual.mul_(constants.scalar(output, 2.0 / rows))  # MSELoss's backward: 2(ŷ − y)/n
+            return loss.div_(constants.scalar(loss, rows)), residual, 1.0
+
+        return squared_error
 
     def output_gradient(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return 2 / len(target) * (prediction - target)
@@ -154,18 +168,23 @@ class CrossEntropy(Objective):
     def scratch_loss(self) -> TorchLoss:
         return hand_cross_entropy
 
-    def fused_loss_and_output_gradient_(self, output: torch.Tensor, target: torch.Tensor, rows: int | None) -> torch.Tensor:
-        column = target.view(-1, 1)
-        top = output.amax(1, keepdim=True)
-        own = output.gather(1, column)  # z_y, before the logits become probabilities
-        probabilities = output.sub_(top).exp_()
-        total = probabilities.sum(1, keepdim=True)
-        probabilities.div_(total)
-        loss = (total.log_().add_(top).sub_(own)).sum()  # Σ log Σ exp(z) − z_y
-        probabilities.scatter_add_(1, column, own.new_full(own.shape, -1.0))  # softmax − onehot
-        if rows is not None:
-            probabilities.mul_(1.0 / rows)
-        return loss
+    def fused_loss(self) -> FusedLoss:
+        from torch.nn.functional import nll_loss
+
+        constants = StepConstants()
+
+        # the fewest kernels, as a small batch's step costs what it launches, not its arithmetic:
+        # torch's own log-softmax, the loss read off it by nll_loss (the mean: no division after),
+        # then exp (the softmax) and one scatter that subtracts the one-hot in place; the 1/n is
+        # left to the products
+        def cross_entropy(output: torch.Tensor, target: torch.Tensor, rows: int | None) -> tuple[torch.Tensor, torch.Tensor, float]:
+            log_probabilities = output.log_softmax(1)
+            loss = nll_loss(log_probabilities, target, reduction="sum" if rows is None else "mean")
+            gradient = log_probabilities.exp_()
+            gradient.scatter_add_(1, target.view(-1, 1), constants.full(output, (target.shape[0], 1), -1.0))
+            return loss, gradient, 1.0 if rows is None else 1.0 / rows
+
+        return cross_entropy
 
     def output_gradient(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         shifted = prediction - prediction.amax(1, keepdim=True)

@@ -19,6 +19,10 @@ from .objective import Objective, TorchLoss, objective_for
 # rows of a big batch processed together, by both engines alike (so their sums agree);
 # measured best for autograd, and within a few percent of best for fused
 BLOCK_ROWS = 1 << 17
+# a batch this small has its right rows counted later, with the other steps' of its chunk: three
+# kernels a step (argmax, compare, sum) cost a small cross-entropy step more than its loss does
+DEFERRED_COUNT_ROWS = 1 << 12
+PENDING_LOGITS_LIMIT = 1 << 20  # logits kept waiting at most (elements): then they are counted
 
 
 def has_fused_kernels(device: torch.device) -> bool:
@@ -53,7 +57,9 @@ class Stepper:
         # a classifier counts the rows each step's batch got right (before its update), on the
         # device: the trainer collects them with the losses, in the same one sync
         self.classifies = self.objective.classifies
-        self.correct: list[torch.Tensor] = []
+        self.correct: list[torch.Tensor] = []  # right rows, one 1-D tensor for one or more steps
+        self._pending: list[tuple[torch.Tensor, torch.Tensor]] = []  # (logits, targets) not yet counted
+        self._pending_size = 0
         self.eval_correct: torch.Tensor | None = None  # rows the last evaluation got right
         if self.experiments.train_in_eval_mode:
             model.eval()  # for nn.Linear this changes nothing: the experiment shows exactly that
@@ -131,19 +137,46 @@ class Stepper:
         return loss.detach()
 
     def count_correct(self, output: torch.Tensor, y: torch.Tensor, add: bool = False, evaluating: bool = False) -> None:
-        """Note how many rows the logits classify right (`add`: more rows of the same batch)."""
-        right = (output.detach().argmax(1) == y).sum()
+        """Note how many rows the logits classify right (`add`: more rows of the same batch).
+        A small training batch's logits are kept and counted with the others at `take_correct`:
+        the objective leaves a classifier's logits as they are (see Objective.fused_loss)."""
         if evaluating:
+            right = (output.detach().argmax(1) == y).sum()
             self.eval_correct = right if not add or self.eval_correct is None else self.eval_correct + right
-        elif add and self.correct:
+            return
+        if not add and y.shape[0] <= DEFERRED_COUNT_ROWS:
+            self._pending.append((output.detach(), y))
+            self._pending_size += output.numel()
+            if self._pending_size > PENDING_LOGITS_LIMIT:
+                self._count_pending()
+            return
+        self._count_pending()
+        right = (output.detach().argmax(1) == y).sum().view(1)
+        if add and self.correct:
             self.correct[-1] = self.correct[-1] + right
         else:
             self.correct.append(right)
 
-    def take_correct(self) -> list[torch.Tensor]:
-        """The counts of the steps since the last call."""
+    def _count_pending(self) -> None:
+        """Count the kept batches: a few kernels for each run of equal-sized batches."""
+        pending, self._pending, self._pending_size = self._pending, [], 0
+        start = 0
+        while start < len(pending):
+            rows, end = len(pending[start][1]), start + 1
+            while end < len(pending) and len(pending[end][1]) == rows:
+                end += 1
+            logits = torch.stack([output for output, _ in pending[start:end]])
+            targets = torch.stack([y for _, y in pending[start:end]])
+            self.correct.append((logits.argmax(2) == targets).sum(1))
+            start = end
+
+    def take_correct(self) -> torch.Tensor:
+        """The right rows of each step since the last call, in order (empty for a regression)."""
+        self._count_pending()
         taken, self.correct = self.correct, []
-        return taken
+        if not taken:
+            return torch.empty(0, dtype=torch.int64, device=self.model.weight.device)
+        return torch.cat(taken) if len(taken) > 1 else taken[0]
 
     @property
     def lr(self) -> float:

@@ -46,8 +46,10 @@ class AdaGrad(UpdateRule):
         if flat.kernels:
             kernel = torch._fused_adagrad_
 
+            one = count.new_ones(())  # a Python 1 would be wrapped in a new tensor every step
+
             def fused_kernel() -> None:
-                count.add_(1)  # on the device: a graph replay advances it too
+                count.add_(one)  # on the device: a graph replay advances it too
                 kernel([theta], [grad], [sum_sq], [count], lr=lr(), lr_decay=0.0, weight_decay=wd, eps=eps, maximize=False)
 
             return fused_kernel

@@ -61,8 +61,10 @@ class Adam(UpdateRule):
         if flat.kernels:
             kernel = torch._fused_adamw_ if decoupled else torch._fused_adam_
 
+            one = count.new_ones(())  # a Python 1 would be wrapped in a new tensor every step
+
             def fused_kernel() -> None:
-                count.add_(1)  # on the device: a graph replay advances it too
+                count.add_(one)  # on the device: a graph replay advances it too
                 kernel(
                     [theta], [grad], [m], [v], [], [count],
                     lr=lr(), beta1=beta1, beta2=beta2, weight_decay=wd, eps=eps, amsgrad=False, maximize=False,
