@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from tui_trainer.core.config import DataConfig
-from tui_trainer.core.data import load_dataset, read_csv, synthetic_true_weights
+from tui_trainer.core.data import load_dataset, read_csv
 from tui_trainer.core.errors import DataError
+from tui_trainer.core.synthetic import synthetic_true_weights
 
 
 def write(tmp_path, text, name="data.csv"):

@@ -21,8 +21,7 @@ from ..names import SYNTHETIC
 from .config import DataConfig
 from .errors import DataError
 from .files import readable_file
-
-FLOAT32_MAX = float(np.finfo(np.float32).max)  # training runs in float32
+from .synthetic import FLOAT32_MAX, synthetic_arrays
 
 
 @dataclass(frozen=True)
@@ -71,13 +70,7 @@ def load_dataset(config: DataConfig, progress: Progress | None = None, classify:
     classes: tuple[str, ...] | None = None
     if config.is_synthetic:
         try:
-            if classify:
-                x, y, classes = synthetic_classes(config)
-                weights: list[float] = []
-                true_bias: float | None = None
-            else:
-                x, y, weights = _synthetic(config)
-                true_bias = config.true_bias
+            drawn = synthetic_arrays(config, classify)
         except MemoryError:
             raise DataError(
                 f"synthetic data of {config.samples:,} rows × {config.dims:,} features does not fit in memory: "
@@ -87,13 +80,11 @@ def load_dataset(config: DataConfig, progress: Progress | None = None, classify:
         description = f"synthetic: {config.samples} rows, {config.dims} feature(s), noise {config.noise:g}"
         if classify:
             description += f", {config.class_count} classes {config.class_separation:g} apart"
-        true_weights: tuple[float, ...] | None = tuple(weights) if not classify else None
-        x_train, y_train, x_val, y_val = _split(x, y, config.val_fraction, config.seed, config.source)
-        if config.standardized:
-            means, stds = _standardize_stats(x_train)
-            x_train = (x_train - means) / stds
-            x_val = (x_val - means) / stds
-            feature_means, feature_stds = tuple(means.tolist()), tuple(stds.tolist())
+        true_weights: tuple[float, ...] | None = tuple(drawn.true_weights) if drawn.true_weights is not None else None
+        true_bias = None if classify else config.true_bias
+        x_train, y_train, x_val, y_val, classes = drawn.x_train, drawn.y_train, drawn.x_val, drawn.y_val, drawn.classes
+        if drawn.stats is not None:
+            feature_means, feature_stds = tuple(drawn.stats[0].tolist()), tuple(drawn.stats[1].tolist())
         _check_scale(config, 0.0 if classify else _largest(y_train)[0], _largest(x_train), names, target)
     else:
         table = read_csv(Path(config.source), config.target, config.features, progress, classify)
@@ -142,29 +133,12 @@ def _class_indices(
     return train, val
 
 
-def synthetic_classes(config: DataConfig) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    """Gaussian clusters, one per class, of spread `noise`, their centres `separation` apart: on a
-    line for one feature, else at the corners of a regular polygon in the first two features."""
-    k, d, gap = config.class_count, config.dims, config.class_separation
-    centres = np.zeros((k, d))
-    if d == 1:
-        centres[:, 0] = gap * (np.arange(k) - (k - 1) / 2)
-    else:
-        radius = gap / (2 * math.sin(math.pi / k))  # neighbouring corners `gap` apart
-        angles = 2 * math.pi * np.arange(k) / k
-        centres[:, 0], centres[:, 1] = radius * np.cos(angles), radius * np.sin(angles)
-    rng = np.random.default_rng([config.seed, 3])
-    labels = np.arange(config.samples) % k  # as balanced as the row count allows, in a seeded order
-    rng.shuffle(labels)
-    x = centres[labels] + rng.standard_normal((config.samples, d)) * config.noise
-    return x, labels.astype(np.float64).reshape(-1, 1), tuple(str(i) for i in range(k))
-
-
 def _largest(values: np.ndarray) -> np.ndarray:
     """The largest absolute value of each column (0 for a matrix without rows)."""
     if not len(values):
         return np.zeros(values.shape[1])
-    return np.asarray(np.abs(values).max(axis=0), dtype=np.float64)
+    # from the column maxima and minima: np.abs would make a copy of the whole matrix
+    return np.asarray(np.maximum(values.max(axis=0), -values.min(axis=0)), dtype=np.float64)
 
 
 BLOCK_ROWS = 1 << 16  # rows converted at a time: memory for them is the fixed overhead
@@ -256,50 +230,6 @@ def _check_scale(config: DataConfig, y_largest: float, x_largest: np.ndarray, na
                 f"{where}: the feature {names[column]!r} reaches {largest:.3g}; its square overflows float32 "
                 f"(max {FLOAT32_MAX:.3g}) whatever the learning rate: standardize the features (--standardize)"
             )
-
-
-def synthetic_true_weights(config: DataConfig) -> list[float]:
-    """The weights synthetic data is drawn with: given ones, or 3.0 then seeded draws in [-3, 3]."""
-    if config.true_weights is not None:
-        return list(config.true_weights)
-    rng = np.random.default_rng([config.seed, 1])
-    rest = np.round(rng.uniform(-3, 3, size=config.dims - 1), 1)
-    return [3.0, *rest.tolist()]
-
-
-def _synthetic(config: DataConfig) -> tuple[np.ndarray, np.ndarray, list[float]]:
-    weights = synthetic_true_weights(config)
-    rng = np.random.default_rng([config.seed, 0])
-    x = rng.standard_normal((config.samples, config.dims))
-    noise = rng.standard_normal((config.samples, 1)) * config.noise
-    y = x @ np.asarray(weights).reshape(-1, 1) + config.true_bias + noise
-    if not np.all(np.abs(y) <= FLOAT32_MAX):
-        raise DataError("the synthetic targets are too large to train on (float32 holds up to about 3.4e38): "
-                        "choose a smaller noise, true bias or true weights")
-    return x, y, weights
-
-
-def _split(
-    x: np.ndarray, y: np.ndarray, val_fraction: float, seed: int, source: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    n = len(x)
-    n_val = math.floor(n * val_fraction)
-    if n - n_val < 2:
-        raise DataError(
-            f"{source}: a validation fraction of {val_fraction:g} leaves {n - n_val} training row(s) "
-            f"of {n}; at least 2 are needed"
-        )
-    order = np.random.default_rng([seed, 2]).permutation(n)
-    val, train = order[:n_val], order[n_val:]
-    return x[train], y[train], x[val], y[val]
-
-
-def _standardize_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Zero mean, population std. A constant column keeps its scale (std 1), as scikit-learn does."""
-    means = x.mean(axis=0, dtype=np.float64)
-    stds = x.std(axis=0, dtype=np.float64)
-    stds[stds == 0] = 1.0
-    return means, stds
 
 
 # --- CSV -----------------------------------------------------------------------------------
