@@ -578,6 +578,40 @@ def case_csv(rows: int, rounds: int) -> list[Result]:
     ]
 
 
+SYNTHETIC_CHILD = r"""
+import json, sys
+import torch  # noqa: F401  (in memory before the baseline, as in a run)
+from tui_trainer.core.config import DataConfig
+from tui_trainer.core.data import load_dataset
+def status(field):
+    with open("/proc/self/status") as handle:
+        return next(int(line.split()[1]) * 1024 for line in handle if line.startswith(field))
+baseline = status("VmRSS:")
+data = load_dataset(DataConfig(samples=int(sys.argv[1]), dims=int(sys.argv[2])))
+final = sum(a.nbytes for a in (data.x_train, data.y_train, data.x_val, data.y_val))
+print(json.dumps({"final": final, "baseline": baseline, "peak": status("VmHWM:")}))
+"""
+
+
+def case_synthetic_memory(samples: int, dims: int, rounds: int) -> Result:
+    """Generating synthetic data, in a fresh child process each time: what the big draw adds to
+    peak resident memory over a draw of 1% of the rows (the fixed overhead) ÷ what it adds to
+    the final float32 arrays."""
+    def child(rows: int) -> dict:
+        out = subprocess.run([sys.executable, "-c", SYNTHETIC_CHILD, str(rows), str(dims)], cwd=ROOT, check=True,
+                             capture_output=True, text=True).stdout
+        return json.loads(out.splitlines()[-1])
+
+    runs = [(child(samples), child(max(1000, samples // 100))) for _ in range(rounds)]
+    ratios = [(big["peak"] - small["peak"]) / (big["final"] - small["final"]) for big, small in runs]
+    ratio = statistics.median(ratios)
+    big = runs[ratios.index(ratio)][0]
+    return Result("11", f"synthetic data: peak memory ÷ final float32 arrays, less fixed overhead, {samples:,} x {dims}",
+                  ratio, "<= 2.0", ratio <= 2.0,
+                  {"final_mb": big["final"] / 1e6, "peak_mb": big["peak"] / 1e6, "before_mb": big["baseline"] / 1e6,
+                   "round_ratios_memory": ratios})
+
+
 def gpu_rows(seconds: float) -> list[dict]:
     """Eager loop, autograd trainer and fused trainer (CUDA graphs) on the GPU, steps/s."""
     rows = []
@@ -600,7 +634,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes and few rounds (CI)")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "latest.json")
-    parser.add_argument("--cases", default="1,2,3,4,5,6,7,8,9,10", help="which cases to run, e.g. 1,6")
+    parser.add_argument("--cases", default="1,2,3,4,5,6,7,8,9,10,11", help="which cases to run, e.g. 1,6")
     args = parser.parse_args()
     chosen = set(args.cases.split(","))
     quick = args.quick
@@ -630,6 +664,8 @@ def main() -> int:
         results += [row] if row else []
     if "9" in chosen:
         results.append(case_sufficient(100_000 if quick else 10_000_000, 10, 1 if quick else 3))
+    if "11" in chosen:
+        results.append(case_synthetic_memory(100_000 if quick else 5_000_000, 50, 1 if quick else 3))
     gpu = gpu_rows(seconds) if torch.cuda.is_available() else []
 
     width = max(len(r.name) for r in results) if results else 20

@@ -12,7 +12,7 @@ from tui_trainer.core.config import DataConfig
 from tui_trainer.core.data import load_dataset
 from tui_trainer.core.synthetic import synthetic_true_weights
 
-ROWS = synthetic.GENERATE_ROWS * 2 + 123  # three blocks, the last one short
+ROWS = synthetic.BLOCK_VALUES + 123  # blocks of rows, the last one short, for every width
 
 
 def whole_draw(config: DataConfig, classify: bool):
@@ -65,7 +65,11 @@ def test_blocks_give_the_numbers_of_one_whole_draw(settings, classify):
     got = [data.x_train, data.y_train.reshape(-1, 1).astype(np.float32), data.x_val, data.y_val.reshape(-1, 1).astype(np.float32)]
     for mine, theirs in zip(got, expected, strict=True):
         assert mine.shape == theirs.shape
-        assert np.array_equal(mine, theirs)  # bit for bit: runs and their tests stay reproducible
+        if config.standardized:  # means summed a block at a time: a rare value rounds the other way
+            np.testing.assert_array_max_ulp(mine, theirs, maxulp=1)
+            assert np.count_nonzero(mine != theirs) <= mine.size // 10_000
+        else:
+            assert np.array_equal(mine, theirs)  # bit for bit: runs and their tests stay reproducible
     if config.standardized:  # summed another way (a block at a time): equal to float64 rounding
         assert np.allclose(data.feature_means, means, rtol=1e-12, atol=1e-15)
 
@@ -82,11 +86,13 @@ def generating(samples: int, dims: int) -> tuple[int, int]:
     return peak, sum(a.nbytes for a in (data.x_train, data.y_train, data.x_val, data.y_val))
 
 
-@pytest.mark.parametrize("dims", [1, 20])
-def test_generating_needs_little_more_than_the_final_arrays(dims):
-    """What more rows add to the peak ÷ what they add to the arrays (the blocks' fixed overhead
-    cancels out). Drawing the whole float64 matrix, then splitting and converting copies, was ~5."""
-    small, big = generating(100_000, dims), generating(1_000_000, dims)
+@pytest.mark.parametrize("dims, rows", [(1, 300_000), (20, 100_000)])
+def test_generating_needs_little_more_than_the_final_arrays(dims, rows):
+    """What 5x the rows add to the peak ÷ what they add to the arrays (the blocks' fixed overhead
+    cancels out: both sizes fill whole blocks). Drawing the whole float64 matrix, then splitting
+    and converting copies, was ~5."""
+    assert rows * dims >= synthetic.BLOCK_VALUES
+    small, big = generating(rows, dims), generating(5 * rows, dims)
     assert (big[0] - small[0]) / (big[1] - small[1]) < 1.75
 
 

@@ -22,7 +22,7 @@ from .config import DataConfig
 from .errors import DataError
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # training runs in float32
-GENERATE_ROWS = 1 << 16  # rows drawn at a time: their float64 block is the fixed overhead
+BLOCK_VALUES = 1 << 18  # values drawn at a time (2 MB of float64): their temporaries are the fixed overhead
 TWICE_DRAWN_DIMS = 2  # up to this many features a second draw of x costs less than holding x·w
 
 
@@ -79,11 +79,15 @@ def synthetic_arrays(config: DataConfig, classify: bool = False) -> SyntheticArr
 def _shuffled_places(n: int, seed: int) -> np.ndarray:
     """Where each drawn row goes: row `order[p]` of the draw lands at place p, the first
     validation-fraction of places being the validation rows (the split's seeded order)."""
-    order = np.random.default_rng([seed, 2]).permutation(n)
+    order, step = np.random.default_rng([seed, 2]).permutation(n), BLOCK_VALUES
     places = np.empty(n, dtype=np.int32 if n < 2**31 else np.int64)
-    for start in range(0, n, GENERATE_ROWS):  # no arange of n beside the order
-        places[order[start : start + GENERATE_ROWS]] = np.arange(start, min(n, start + GENERATE_ROWS), dtype=places.dtype)
+    for start in range(0, n, step):  # no arange of n beside the order
+        places[order[start : start + step]] = np.arange(start, min(n, start + step), dtype=places.dtype)
     return places
+
+
+def _block_rows(dims: int) -> int:
+    return max(1, BLOCK_VALUES // dims)
 
 
 Store = Callable[[np.ndarray, np.ndarray], None]  # (float64 block of x, the places of its rows)
@@ -92,21 +96,22 @@ Store = Callable[[np.ndarray, np.ndarray], None]  # (float64 block of x, the pla
 def _draw_regression(config: DataConfig, places: np.ndarray, store: Store, y: np.ndarray) -> tuple[list[float], None]:
     """y = x·w + b + noise, every x drawn before any noise from one seeded stream."""
     n, d, weights = len(places), config.dims, synthetic_true_weights(config)
+    step = _block_rows(d)
     w = np.asarray(weights).reshape(-1, 1)
     features = noise = np.random.default_rng([config.seed, 0])
     signal = None  # x·w in float64 until the noise is added
     if d <= TWICE_DRAWN_DIMS:  # a float64 x·w would outweigh x: draw x twice instead
         noise = np.random.default_rng([config.seed, 0])
-        for start in range(0, n, GENERATE_ROWS):  # this stream skips to where the noise begins
-            noise.standard_normal((min(GENERATE_ROWS, n - start), d))
+        for start in range(0, n, step):  # this stream skips to where the noise begins
+            noise.standard_normal((min(step, n - start), d))
     else:
         signal = np.empty((n, 1))
-        for start in range(0, n, GENERATE_ROWS):
-            block = features.standard_normal((min(GENERATE_ROWS, n - start), d))
+        for start in range(0, n, step):
+            block = features.standard_normal((min(step, n - start), d))
             signal[start : start + len(block)] = block @ w
             store(block, places[start : start + len(block)])
-    for start in range(0, n, GENERATE_ROWS):
-        rows = places[start : start + GENERATE_ROWS]
+    for start in range(0, n, step):
+        rows = places[start : start + step]
         if signal is None:
             block = features.standard_normal((len(rows), d))
             store(block, rows)
@@ -125,6 +130,7 @@ def _draw_clusters(config: DataConfig, places: np.ndarray, store: Store, y: np.n
     """Gaussian clusters, one per class, of spread `noise`, their centres `separation` apart: on a
     line for one feature, else at the corners of a regular polygon in the first two features."""
     n, k, d, gap = len(places), config.class_count, config.dims, config.class_separation
+    step = _block_rows(d)
     centres = np.zeros((k, d))
     if d == 1:
         centres[:, 0] = gap * (np.arange(k) - (k - 1) / 2)
@@ -135,8 +141,8 @@ def _draw_clusters(config: DataConfig, places: np.ndarray, store: Store, y: np.n
     rng = np.random.default_rng([config.seed, 3])
     labels = np.arange(n) % k  # as balanced as the row count allows, in a seeded order
     rng.shuffle(labels)
-    for start in range(0, n, GENERATE_ROWS):
-        chosen = labels[start : start + GENERATE_ROWS]
+    for start in range(0, n, step):
+        chosen = labels[start : start + step]
         block = centres[chosen] + rng.standard_normal((len(chosen), d)) * config.noise
         rows = places[start : start + len(chosen)]
         store(block, rows)
