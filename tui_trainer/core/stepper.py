@@ -162,8 +162,8 @@ class Stepper:
         pending, self._pending, self._pending_size = self._pending, [], 0
         start = 0
         while start < len(pending):
-            rows, end = len(pending[start][1]), start + 1
-            while end < len(pending) and len(pending[end][1]) == rows:
+            rows, end = pending[start][1].shape[0], start + 1
+            while end < len(pending) and pending[end][1].shape[0] == rows:
                 end += 1
             logits = torch.stack([output for output, _ in pending[start:end]])
             targets = torch.stack([y for _, y in pending[start:end]])
