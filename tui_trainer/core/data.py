@@ -10,10 +10,11 @@ import csv
 import importlib
 import io
 import math
-from collections.abc import Callable
+import mmap
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import numpy as np
 
@@ -96,15 +97,17 @@ def load_dataset(config: DataConfig, progress: Progress | None = None, classify:
             feature_means, feature_stds = tuple(means.tolist()), tuple(stds.tolist())
         _check_scale(config, 0.0 if classify else _largest(y_train)[0], _largest(x_train), names, target)
     else:
-        table = read_csv(Path(config.source), config.target, config.features, progress, classify)
-        names, target, values, classes = table.feature_names, table.target_name, table.values, table.classes
-        del table  # its x and y are views of `values`, which _csv_arrays shrinks in place
-        description = f"{config.source}: {len(values)} rows, {len(names)} feature(s), target {target!r}"
+        shifted = config.standardized  # the features keep their precision in float32 (see _Chunks)
+        read = _read_rows(Path(config.source), config.target, config.features, progress, classify,
+                          lambda width: _Chunks(width, width - 1 if shifted else 0))
+        names, target, classes = read.feature_names, read.target_name, read.classes
+        assert isinstance(read.store, _Chunks)
+        description = f"{config.source}: {read.store.rows} rows, {len(names)} feature(s), target {target!r}"
         true_weights, true_bias = None, None
         if classes is not None:
             description += f", {len(classes)} classes"
-        x_train, y_train, x_val, y_val, stats = _csv_arrays(values, config, names, target, classify)
-        del values
+        x_train, y_train, x_val, y_val, stats = _csv_arrays(read.store, config, names, target, classify)
+        del read  # its chunks are given back already
         if stats is not None:
             feature_means, feature_stds = tuple(stats[0].tolist()), tuple(stats[1].tolist())
     if classes is not None:
@@ -168,68 +171,120 @@ def _largest(values: np.ndarray) -> np.ndarray:
 
 
 BLOCK_ROWS = 1 << 16  # rows converted at a time: memory for them is the fixed overhead
+BUCKET_ROWS = 1 << 16  # output rows per bucket of _csv_arrays' shuffle: a row's place in one fits uint16
 
 
 def _csv_arrays(
-    values: np.ndarray, config: DataConfig, names: tuple[str, ...], target: str, classify: bool = False
+    store: _Chunks, config: DataConfig, names: tuple[str, ...], target: str, classify: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
-    """The float32 train and validation arrays from the reader's float64 (n, d + 1) table, target
-    last, with peak memory about twice those arrays: the rows are standardized and made float32 in
-    place, in their file order (a row of float32 fits in the first half of where its float64 was),
-    the table's second half is given back, and only then are the rows gathered in shuffled order.
-    `values` must own its memory and have no views: it is resized."""
-    n, width = values.shape
-    d = width - 1
+    """The float32 train and validation arrays from the reader's chunks (target last), split in
+    _split's seeded order and standardized over the training rows as _standardize_stats does, with
+    peak memory about the rows once plus a little: no whole float64 table, no second whole copy.
+
+    The shuffle goes in two steps so that no row is held twice for long. Each chunk, in file order,
+    is standardized and scattered into buckets of up to BUCKET_ROWS consecutive output rows, then
+    given back; each bucket, in output order, is put in order into the arrays, then given back."""
+    n = store.rows
     n_val = math.floor(n * config.val_fraction)
     if n - n_val < 2:
         raise DataError(
             f"{config.source}: a validation fraction of {config.val_fraction:g} leaves {n - n_val} training row(s) "
             f"of {n}; at least 2 are needed"
         )
-    order = np.random.default_rng([config.seed, 2]).permutation(n)
-    val, train = order[:n_val], order[n_val:]
-    is_train = np.ones(n, dtype=bool)
-    is_train[val] = False
-    stats: tuple[np.ndarray, np.ndarray] | None = None
-    if config.standardized:  # zero mean, population std over the training rows, as _standardize_stats
-        # sums over every row less those over the (fewer) validation rows: no masked copies
-        held_out = np.sort(val)
-        total = np.zeros(d)
-        for start in range(0, n, BLOCK_ROWS):
-            total += values[start : start + BLOCK_ROWS, :d].sum(axis=0)
-        for start in range(0, n_val, BLOCK_ROWS):
-            total -= values[held_out[start : start + BLOCK_ROWS], :d].sum(axis=0)
-        means = total / len(train)
-        squares = np.zeros(d)
-        for start in range(0, n, BLOCK_ROWS):
-            squares += np.square(values[start : start + BLOCK_ROWS, :d] - means).sum(axis=0)
-        for start in range(0, n_val, BLOCK_ROWS):
-            squares -= np.square(values[held_out[start : start + BLOCK_ROWS], :d] - means).sum(axis=0)
-        stds = np.sqrt(np.maximum(squares, 0.0) / len(train))
-        stds[stds == 0] = 1.0
-        stats = (means, stds)
-    compact = values.reshape(-1).view(np.float32)  # the same memory, read as float32
-    largest = np.zeros(width)
-    for start in range(0, n, BLOCK_ROWS):
-        rows = values[start : start + BLOCK_ROWS].copy()  # read before the float32 rows overwrite them
-        if stats is not None:
-            rows[:, :d] = (rows[:, :d] - stats[0]) / stats[1]
-        largest = np.maximum(largest, _largest(rows[is_train[start : start + BLOCK_ROWS]]))
-        compact[start * width : (start + len(rows)) * width] = rows.reshape(-1)
-    del compact
+    where = _output_rows(n, n_val, config.seed)
+    stats = _train_stats(store, where, n - n_val) if config.standardized else None
+    buckets = _Buckets(store, where, n - n_val)
+    del where
+    largest = buckets.fill(store, stats)
+    d = store.width - 1
     _check_scale(config, 0.0 if classify else float(largest[d]), largest[:d], names, target)
-    values.resize(((n + 1) // 2, width), refcheck=False)  # the float32 rows fill the first half
-    rows32 = values.reshape(-1).view(np.float32)[: n * width].reshape(n, width)
-    arrays = []
-    for chosen in (train, val):
-        x = np.empty((len(chosen), d), dtype=np.float32)
-        y = np.empty((len(chosen), 1), dtype=np.float32)
-        for start in range(0, len(chosen), BLOCK_ROWS):
-            block = rows32[chosen[start : start + BLOCK_ROWS]]
-            x[start : start + len(block)] = block[:, :d]
-            y[start : start + len(block)] = block[:, d:]
-        arrays += [x, y]
-    return arrays[0], arrays[1], arrays[2], arrays[3], stats
+    return (*buckets.empty(), stats)
+
+
+def _output_rows(n: int, n_val: int, seed: int) -> np.ndarray:
+    """Where each file row goes among the training rows then the validation rows, in _split's
+    seeded order (int32 while that holds n: this array lives through the whole shuffle)."""
+    order = np.random.default_rng([seed, 2]).permutation(n)  # the validation rows first, as in _split
+    where = np.empty(n, dtype=np.int32 if n < 2**31 else np.int64)
+    for start in range(0, n, BLOCK_ROWS):
+        chosen = order[start : start + BLOCK_ROWS]
+        where[chosen] = (np.arange(start, start + len(chosen)) - n_val) % n
+    return where
+
+
+def _train_stats(store: _Chunks, where: np.ndarray, n_train: int) -> tuple[np.ndarray, np.ndarray]:
+    """The features' means and population stds over the training rows (a constant column keeps
+    its scale, std 1), in float64 chunk by chunk: each chunk's own mean and squared deviations,
+    merged by Chan, Golub and LeVeque's update, which loses no precision to large offsets."""
+    d = store.width - 1
+    count, means, squares = 0, np.zeros(d), np.zeros(d)
+    for start, rows, shift in store.blocks():
+        train = rows[where[start : start + len(rows)] < n_train, :d]
+        if not len(train):
+            continue
+        local = train.mean(axis=0)
+        delta = local + shift[:d] - means
+        total = count + len(train)
+        means += delta * (len(train) / total)
+        squares += np.square(train - local).sum(axis=0) + np.square(delta) * (count * len(train) / total)
+        count = total
+    stds = np.sqrt(squares / count)
+    stds[stds == 0] = 1.0
+    return means, stds
+
+
+class _Buckets:
+    """The rows on their way from file order to output order (training rows, then validation rows),
+    staged in float32 memory of their own: bucket b holds the rows bound for output rows
+    starts[b]:starts[b + 1], in file order, and `places` says where each goes within its bucket."""
+
+    def __init__(self, store: _Chunks, where: np.ndarray, n_train: int) -> None:
+        n, self.width, self.n_train = store.rows, store.width, n_train
+        self.where = where
+        self.starts = np.unique(np.concatenate([np.arange(0, n_train, BUCKET_ROWS), np.arange(n_train, n, BUCKET_ROWS), [n]]))
+        self.staged, self.memory = _float32_rows(n, self.width)
+        self.places = np.empty(n, dtype=np.uint16)
+
+    def fill(self, store: _Chunks, stats: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+        """Standardize and stage every chunk, giving each back once staged; returns the largest
+        absolute value of each column over the training rows."""
+        d = self.width - 1
+        filled = self.starts[:-1].copy()  # the next free staged row of each bucket
+        largest = np.zeros(self.width)
+        for index, (start, rows, shift) in enumerate(store.blocks()):
+            if stats is not None:
+                rows[:, :d] += shift[:d] - stats[0]
+                rows[:, :d] /= stats[1]
+            targets = self.where[start : start + len(rows)].astype(np.int64)
+            train = targets < self.n_train
+            if train.any():
+                largest = np.maximum(largest, np.abs(rows[train]).max(axis=0))
+            bucket = np.searchsorted(self.starts, targets, side="right") - 1
+            order = np.argsort(bucket, kind="stable")  # by bucket, in file order within each
+            bucket = bucket[order]
+            counts = np.bincount(bucket, minlength=len(filled))
+            rank = np.arange(len(order)) - (np.cumsum(counts) - counts)[bucket]
+            staged = filled[bucket] + rank
+            self.staged[staged] = rows[order]
+            self.places[staged] = targets[order] - self.starts[bucket]
+            filled += counts
+            store.chunks[index] = None  # staged: its memory goes back to the system
+        return largest
+
+    def empty(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """x and y of the training then the validation rows, bucket by bucket in output order,
+        each bucket's memory given back once its rows are in place."""
+        n, d = len(self.staged), self.width - 1
+        arrays = [np.empty((rows, width), dtype=np.float32) for rows in (self.n_train, n - self.n_train) for width in (d, 1)]
+        given_back = 0
+        for first, end in zip(self.starts[:-1].tolist(), self.starts[1:].tolist(), strict=True):
+            x, y, base = (arrays[0], arrays[1], 0) if first < self.n_train else (arrays[2], arrays[3], self.n_train)
+            rows = self.staged[first:end]
+            places = self.places[first:end].astype(np.int64) + (first - base)
+            x[places] = rows[:, :d]
+            y[places] = rows[:, d:]
+            given_back = _hand_back(self.memory, given_back, end * self.width * 4)
+        return arrays[0], arrays[1], arrays[2], arrays[3]
 
 
 # past this a squared error overflows float32, whatever the learning rate: the data must change
@@ -327,9 +382,9 @@ class _Labels:
     def code(self, text: str) -> int:
         return self.codes.setdefault(text, len(self.codes))
 
-    def finish(self, name: str, target: str, codes: np.ndarray) -> tuple[str, ...]:
-        """The classes in the model's output order, and `codes` renumbered to match it in place:
-        numeric labels by value (so 2 comes before 10), others alphabetically."""
+    def finish(self, name: str, target: str) -> tuple[tuple[str, ...], np.ndarray]:
+        """The classes in the model's output order, and the new code of each code read, to match
+        it: numeric labels by value (so 2 comes before 10), others alphabetically."""
         texts = list(self.codes)
         if len(texts) < 2:
             found = f"one class ({texts[0]!r})" if texts else "no classes"
@@ -346,8 +401,7 @@ class _Labels:
             order = sorted(range(len(texts)), key=lambda i: texts[i])
         renumber = np.empty(len(texts), dtype=np.float64)
         renumber[order] = np.arange(len(texts))
-        codes[:] = renumber[codes.astype(np.int64)]
-        return tuple(texts[i] for i in order)
+        return tuple(texts[i] for i in order), renumber
 
 
 def _number_or_none(text: str) -> float | None:
@@ -368,6 +422,7 @@ CSV_MEMORY_PER_BYTE = 2
 FIELD_LIMIT = csv.field_size_limit()  # Python's csv refuses a longer cell: so does the fast path
 ARROW_BLOCK = 1 << 20  # bytes of text the columnar reader parses at a time
 ARROW_THREADS = True
+EXACT_BLOCK = 4096  # rows the exact reader hands its store at a time
 
 Progress = Callable[[int, int], None]  # (bytes read, bytes in the file)
 
@@ -383,30 +438,64 @@ def read_csv(
     `progress`, when given, is called from this thread with the bytes read so far and the file's size.
 
     Two readers, one behaviour. The fast one is Arrow's streaming CSV reader (pyarrow.csv): C++,
-    multithreaded, one block of text at a time converted straight into a float64 array, so memory
-    stays near the size of the numbers rather than of Python objects. It only ever *accepts*: any
-    doubt (a cell it cannot convert, a ragged row, a blank-looking row, nan, inf, a value float32
-    cannot hold, bad UTF-8, a huge cell, a problem in the header) sends the whole file to the exact
-    reader, Python's csv row by row as before, which finds the precise row, column and cell, or
-    accepts what Arrow was too strict for. Errors are rare, so their second, slower look is cheap.
+    one block of text at a time converted straight into numbers, so memory stays near the size of
+    the numbers rather than of Python objects. It only ever *accepts*: any doubt (a cell it cannot
+    convert, a ragged row, a blank-looking row, nan, inf, a value float32 cannot hold, bad UTF-8, a
+    huge cell, a problem in the header) sends the whole file to the exact reader, Python's csv row by
+    row as before, which finds the precise row, column and cell, or accepts what Arrow was too strict
+    for. Errors are rare, so their second, slower look is cheap.
 
     With `classes` the target holds labels (numbers or text): the table's last column is then each
     row's class index, and `classes` the labels in that order.
     """
+    read = _read_rows(path, target, features, progress, classes, _Rows)
+    assert isinstance(read.store, _Rows)
+    values = read.store.finish()
+    return CsvTable(x=values[:, :-1], y=values[:, -1:], feature_names=read.feature_names,
+                    target_name=read.target_name, values=values, classes=read.classes)
+
+
+class _Store(Protocol):
+    """Where a reader puts the numbers of the chosen columns, features then target, a block at a time."""
+
+    rows: int
+
+    def add(self, columns: Sequence[np.ndarray]) -> None:
+        """Append rows given as one float64 array per column, all of the same length."""
+
+    def recode(self, renumber: np.ndarray) -> None:
+        """Replace the last column's class codes c by renumber[c]."""
+
+
+@dataclass(frozen=True)
+class _Read:
+    store: _Store
+    feature_names: tuple[str, ...]
+    target_name: str
+    classes: tuple[str, ...] | None = None
+
+
+def _read_rows(
+    path: Path, target: str | None, features: list[str] | None, progress: Progress | None, classes: bool,
+    new_store: Callable[[int], _Store],
+) -> _Read:
+    """The chosen columns of a CSV file in a store made by `new_store(width)`, by the fast reader
+    or else the exact one (read_csv says how they share the work)."""
     name = str(path)
     file = readable_file(name, memory_factor=CSV_MEMORY_PER_BYTE)
     total = file.stat().st_size
     labels = _Labels() if classes else None
-    table = _read_csv_fast(file, target, features, progress, total, labels)
-    if table is None:
+    read = _read_csv_fast(file, target, features, progress, total, labels, new_store)
+    if read is None:
         labels = _Labels() if classes else None  # the fast reader's half-read labels start again
-        table = _read_csv_exact(name, file, target, features, progress, total, labels)
+        read = _read_csv_exact(name, file, target, features, progress, total, labels, new_store)
     if progress is not None:
         progress(total, total)
     if labels is not None:
-        found = labels.finish(name, table.target_name, table.values[:, -1])
-        table = CsvTable(table.x, table.y, table.feature_names, table.target_name, table.values, found)
-    return table
+        found, renumber = labels.finish(name, read.target_name)
+        read.store.recode(renumber)
+        read = _Read(read.store, read.feature_names, read.target_name, found)
+    return read
 
 
 class _Doubt(Exception):
@@ -476,9 +565,10 @@ def _read_header(file: Path) -> tuple[str, list[str]]:
 
 def _read_csv_fast(
     file: Path, target: str | None, features: list[str] | None, progress: Progress | None, total: int,
-    labels: _Labels | None = None,
-) -> CsvTable | None:
-    """The table, or None when the exact reader must decide."""
+    labels: _Labels | None = None, new_store: Callable[[int], _Store] | None = None,
+) -> _Read | None:
+    """The chosen columns in a store (a float64 _Rows unless `new_store` says), or None when the
+    exact reader must decide."""
     try:  # pyarrow ships no type information: its few calls here are checked by the tests instead
         pa: Any = importlib.import_module("pyarrow")
         pcsv: Any = importlib.import_module("pyarrow.csv")
@@ -495,7 +585,7 @@ def _read_csv_fast(
     chosen = [raw_header[c] for c in columns]
     numeric = columns[:-1] if labels is not None else columns  # a class column is read as text
     types = {cell: (pa.float64() if index in numeric else pa.string()) for index, cell in enumerate(raw_header)}
-    store: _Rows | None = None
+    store = (new_store or _Rows)(len(columns))
     try:
         with file.open("rb") as raw:
             stream = _CheckedStream(raw)
@@ -514,10 +604,9 @@ def _read_csv_fast(
                 for index in range(len(raw_header)):
                     if index not in numeric and _longest_text(batch.column(index)) > FIELD_LIMIT:
                         return None
-                if store is None:  # room for the rows the file seems to hold: pages never written cost nothing
-                    expected = len(batch) * total / max(1, min(ARROW_BLOCK, total))
-                    store = _Rows(len(columns), int(expected * 1.1) + 16)
-                block = store.append(len(batch))
+                if isinstance(store, _Rows) and not store.rows:  # room for the rows the file seems to hold
+                    store.reserve(int(len(batch) * total / max(1, min(ARROW_BLOCK, total)) * 1.1) + 16)
+                numbers = []
                 for slot, cell in enumerate(chosen):
                     column = batch.column(raw_header.index(cell))
                     if column.null_count:
@@ -526,21 +615,24 @@ def _read_csv_fast(
                         texts = [text.strip() for text in column.to_pylist()]
                         if not all(texts):
                             return None  # an empty class cell: the exact reader names its row
-                        block[:, slot] = [labels.code(text) for text in texts]
+                        numbers.append(np.array([labels.code(text) for text in texts], dtype=np.float64))
+                    elif not _fits_float32(values := _numbers(column)):
+                        return None  # nan, inf, too large: said by the exact reader
                     else:
-                        block[:, slot] = _numbers(column)
-                if not np.all(np.abs(block) <= FLOAT32_MAX):  # nan, inf, too large: said by the exact reader
-                    return None
+                        numbers.append(values)
+                store.add(numbers)
                 if progress is not None:
                     progress(min(stream.position, total), total)
     except (_Doubt, pa.ArrowException, ValueError, OSError):
         return None
-        pa.default_memory_pool().release_unused()
-    if store is None or store.rows < 2:
+    if store.rows < 2:
         return None
-    values = store.finish()
-    return CsvTable(x=values[:, :-1], y=values[:, -1:], feature_names=tuple(header[c] for c in columns[:-1]),
-                    target_name=header[columns[-1]], values=values)
+    return _Read(store, tuple(header[c] for c in columns[:-1]), header[columns[-1]])
+
+
+def _fits_float32(values: np.ndarray) -> bool:
+    """No nan, no infinity, nothing float32 cannot hold (two reductions, no temporary arrays)."""
+    return not len(values) or bool(values.min() >= -FLOAT32_MAX and values.max() <= FLOAT32_MAX)
 
 
 def _numbers(column: Any) -> np.ndarray:
@@ -578,15 +670,100 @@ class _Rows:
         self.rows = needed
         return block
 
+    def reserve(self, capacity: int) -> None:
+        """Room for `capacity` rows, a guess made before the first rows come: pages never written cost nothing."""
+        if capacity > len(self.values):
+            self.values.resize((capacity, self.values.shape[1]), refcheck=False)
+
+    def add(self, columns: Sequence[np.ndarray]) -> None:
+        block = self.append(len(columns[0]))
+        for slot, column in enumerate(columns):
+            block[:, slot] = column
+
+    def recode(self, renumber: np.ndarray) -> None:
+        codes = self.values[: self.rows, -1]
+        codes[:] = renumber[codes.astype(np.int64)]
+
     def finish(self) -> np.ndarray:
         self.values.resize((self.rows, self.values.shape[1]), refcheck=False)
         return self.values
 
 
+def _private_memory(size: int) -> mmap.mmap:
+    """`size` zeroed bytes mapped for this process alone, outside the C library's heap: dropping the
+    last reference unmaps them, so the system gets them back at once (what numpy frees may stay with
+    the process), and `_hand_back` can return parts of them earlier."""
+    flags = getattr(mmap, "MAP_PRIVATE", 0) | getattr(mmap, "MAP_ANONYMOUS", 0)
+    if flags:
+        return mmap.mmap(-1, max(size, 1), flags=flags)
+    return mmap.mmap(-1, max(size, 1))  # pragma: no cover - Windows: private already
+
+
+def _float32_rows(rows: int, width: int) -> tuple[np.ndarray, mmap.mmap]:
+    memory = _private_memory(rows * width * 4)
+    return np.frombuffer(memory, dtype=np.float32, count=rows * width).reshape(rows, width), memory
+
+
+def _hand_back(memory: mmap.mmap, start: int, end: int) -> int:
+    """Give the system back the whole pages of bytes [start, end) of `memory`, which is read as
+    zeros afterwards; returns where the next call should start (the first byte not given back)."""
+    first = -(-start // mmap.PAGESIZE) * mmap.PAGESIZE
+    last = end // mmap.PAGESIZE * mmap.PAGESIZE
+    if last > first and hasattr(memory, "madvise"):
+        memory.madvise(mmap.MADV_DONTNEED, first, last - first)
+    return max(start, last)
+
+
+class _Chunks:
+    """The rows as float32, a chunk per block read, each chunk in memory of its own so that it can
+    be given back as soon as its rows are copied on (see _csv_arrays). The first `shifted` columns
+    (features to be standardized) are kept less a shift per chunk, the middle of their range there:
+    float32 then rounds each value's distance from its neighbours, not a large common offset (a year,
+    a timestamp), and the standardized values keep the precision of float64 arithmetic."""
+
+    def __init__(self, width: int, shifted: int = 0) -> None:
+        self.width, self.shifted = width, shifted
+        self.chunks: list[np.ndarray | None] = []
+        self.shifts: list[np.ndarray] = []
+        self.rows = 0
+
+    def add(self, columns: Sequence[np.ndarray]) -> None:
+        count = len(columns[0])
+        if not count:
+            return
+        chunk, _ = _float32_rows(count, self.width)
+        shift = np.zeros(self.width)
+        for slot, column in enumerate(columns):
+            if slot < self.shifted:  # |value - middle| <= half the range: float32 holds it
+                shift[slot] = (float(column.min()) + float(column.max())) / 2
+                np.subtract(column, shift[slot], out=chunk[:, slot], casting="same_kind")
+            else:
+                chunk[:, slot] = column
+        self.chunks.append(chunk)
+        self.shifts.append(shift)
+        self.rows += count
+
+    def recode(self, renumber: np.ndarray) -> None:
+        for chunk in self.chunks:
+            assert chunk is not None
+            chunk[:, -1] = renumber[chunk[:, -1].astype(np.int64)]
+
+    def blocks(self) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """(first row, the chunk's rows in float64, its shift: the values are rows + shift), chunk by chunk."""
+        start = 0
+        for index, shift in enumerate(self.shifts):
+            chunk = self.chunks[index]
+            assert chunk is not None, "a chunk already given back"
+            rows = chunk.astype(np.float64)
+            del chunk  # the caller may give it back
+            yield start, rows, shift
+            start += len(rows)
+
+
 def _read_csv_exact(
     name: str, file: Path, target: str | None, features: list[str] | None, progress: Progress | None, total: int,
-    labels: _Labels | None = None,
-) -> CsvTable:
+    labels: _Labels | None = None, new_store: Callable[[int], _Store] | None = None,
+) -> _Read:
     """Python's csv, row by row, in one pass that keeps only the numbers: the reader that says
     exactly what is wrong. Problems are reported in the order a person fixes them: the file's
     encoding, the header, the number of rows, then the first bad row."""
@@ -595,7 +772,8 @@ def _read_csv_exact(
     header_problem: DataError | None = None
     row_problem: DataError | None = None
     body = 0
-    store: _Rows | None = None
+    store: _Store | None = None
+    pending: list[list[float]] = []  # rows not yet in the store: it takes them a block at a time
     try:
         # the same layers as open(newline="", encoding="utf-8-sig"): the same "(byte N)" in messages
         with file.open("rb") as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as handle:
@@ -613,7 +791,7 @@ def _read_csv_exact(
                         columns = _choose_columns(name, header, target, features)
                     except DataError as problem:
                         header_problem = problem
-                    store = _Rows(len(columns))
+                    store = (new_store or _Rows)(len(columns))
                     continue
                 body += 1
                 if progress is not None and body % 65536 == 0:
@@ -633,7 +811,10 @@ def _read_csv_exact(
                 except DataError as problem:
                     row_problem = problem
                     continue
-                store.append(1)[0] = cells
+                pending.append(cells)
+                if len(pending) == EXACT_BLOCK:
+                    store.add(list(np.array(pending, dtype=np.float64).T))
+                    pending.clear()
     except UnicodeDecodeError as error:
         raise DataError(f"{name}: is not UTF-8 text (byte {error.start}); save it as UTF-8 CSV") from None
     except (OSError, csv.Error) as error:
@@ -647,14 +828,9 @@ def _read_csv_exact(
     if row_problem is not None:
         raise row_problem
     assert store is not None
-    values = store.finish()
-    return CsvTable(
-        x=values[:, :-1],
-        y=values[:, -1:],
-        feature_names=tuple(header[c] for c in columns[:-1]),
-        target_name=header[columns[-1]],
-        values=values,
-    )
+    if pending:
+        store.add(list(np.array(pending, dtype=np.float64).T))
+    return _Read(store, tuple(header[c] for c in columns[:-1]), header[columns[-1]])
 
 
 def _delimiter(header_line: str) -> str:
