@@ -11,6 +11,7 @@ import importlib
 import io
 import math
 import mmap
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -414,14 +415,16 @@ def _number_or_none(text: str) -> float | None:
 
 DELIMITERS = ",;\t|"  # comma first: what a tie or a one-column file falls back to
 MAX_HEADER = 1 << 20  # characters of the header row looked at to find the delimiter
-# Memory load_dataset needs per byte of CSV, measured (VmHWM, benchmarks/bench.py case 8): a 230 MB
-# file of 2.2M rows x 11 six-decimal numbers peaks 285 MB above where it started, 1.24 per byte
-# (the float64 table, then float32 rows in its place, then the shuffled float32 arrays). The
-# narrowest files (one-digit cells) need up to 4: 8 bytes of float64 for every 2 bytes of text.
+# Memory a read needs per byte of CSV, measured (VmHWM, benchmarks/bench.py case 8): on a 230 MB
+# file of 2.2M rows x 11 six-decimal numbers load_dataset peaks about 170 MB above where it started,
+# 0.75 per byte (float32 chunks, then buckets, then the arrays, each given back as the next fills,
+# plus Arrow's buffers), read_csv's float64 table about 1.6. The narrowest files (one-digit cells)
+# need up to 4 for read_csv: 8 bytes of float64 for every 2 bytes of text.
 CSV_MEMORY_PER_BYTE = 2
 FIELD_LIMIT = csv.field_size_limit()  # Python's csv refuses a longer cell: so does the fast path
-ARROW_BLOCK = 1 << 20  # bytes of text the columnar reader parses at a time
+ARROW_BLOCK = 1 << 19  # bytes of text the columnar reader parses at a time
 ARROW_THREADS = True
+ARROW_POOL = "default_memory_pool"
 EXACT_BLOCK = 4096  # rows the exact reader hands its store at a time
 
 Progress = Callable[[int, int], None]  # (bytes read, bytes in the file)
@@ -466,6 +469,9 @@ class _Store(Protocol):
     def recode(self, renumber: np.ndarray) -> None:
         """Replace the last column's class codes c by renumber[c]."""
 
+    def extend(self, other: Any) -> None:
+        """Append the rows of another store of the same kind, which is not used afterwards."""
+
 
 @dataclass(frozen=True)
 class _Read:
@@ -502,29 +508,48 @@ class _Doubt(Exception):
     """The fast reader is not sure the exact reader would accept this file the same way."""
 
 
+class _Quoted(_Doubt):
+    """A quote in a file read as if it had none: read it again, quotes understood."""
+
+
 class _CheckedStream:
-    """The file's bytes as Arrow reads them, checked on the way as the exact reader would see them:
-    valid UTF-8 (Python's own decoder, BOM included) and no line longer than a cell may be. A line
-    of FIELD_LIMIT / 2 bytes or more is already doubted: checking whole windows keeps it cheap."""
+    """`size` bytes of the file from where `raw` stands, as Arrow reads them, checked on the way as
+    the exact reader would see them: valid UTF-8 (Python's own decoder, BOM included when `head`)
+    and no line longer than a cell may be. A line of FIELD_LIMIT / 2 bytes or more is already
+    doubted: checking whole windows keeps it cheap. Unless `quotes`, a quote raises _Quoted; once
+    `stop` is set (the other half of the file gave up), reading does too."""
 
     WINDOW = FIELD_LIMIT // 2
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(
+        self, raw: BinaryIO, size: int = -1, head: bool = True, quotes: bool = True, stop: threading.Event | None = None
+    ) -> None:
         self.raw = raw
+        self.left = size  # bytes still to give (-1: up to the end of the file)
         self.position = 0
-        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self.head = head
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig" if head else "utf-8")()
         self.run = 0  # bytes since the last line break
+        self.quotes, self.stop = quotes, stop
         self.closed = False
 
     def read(self, size: int = -1) -> bytes:
+        if self.stop is not None and self.stop.is_set():
+            raise _Doubt("the other half stopped")
+        if self.left >= 0:
+            size = self.left if size < 0 else min(size, self.left)
         chunk = self.raw.read(size)
+        if self.left >= 0:
+            self.left -= len(chunk)
         self.position += len(chunk)
         # ASCII is UTF-8: only other bytes (or the first chunk, for its BOM) need the decoder
-        if self.position == len(chunk) or not chunk.isascii() or self.decoder.getstate()[0]:
+        if (self.head and self.position == len(chunk)) or not chunk.isascii() or self.decoder.getstate()[0]:
             try:
                 self.decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError:
                 raise _Doubt("not UTF-8") from None
+        if not self.quotes and b'"' in chunk:
+            raise _Quoted("a quote")
         if chunk:
             self._check_lines(chunk)
         return chunk
@@ -568,7 +593,8 @@ def _read_csv_fast(
     labels: _Labels | None = None, new_store: Callable[[int], _Store] | None = None,
 ) -> _Read | None:
     """The chosen columns in a store (a float64 _Rows unless `new_store` says), or None when the
-    exact reader must decide."""
+    exact reader must decide. A big file without quotes is read as two halves at once, one on a
+    second thread: Arrow's streaming reader parses on one core, and pandas' C parser is about as fast."""
     try:  # pyarrow ships no type information: its few calls here are checked by the tests instead
         pa: Any = importlib.import_module("pyarrow")
         pcsv: Any = importlib.import_module("pyarrow.csv")
@@ -582,52 +608,154 @@ def _read_csv_fast(
         return None
     if len(set(raw_header)) != len(raw_header):
         return None
-    chosen = [raw_header[c] for c in columns]
-    numeric = columns[:-1] if labels is not None else columns  # a class column is read as text
-    types = {cell: (pa.float64() if index in numeric else pa.string()) for index, cell in enumerate(raw_header)}
-    store = (new_store or _Rows)(len(columns))
+    new_store = new_store or _Rows
     try:
-        with file.open("rb") as raw:
-            stream = _CheckedStream(raw)
-            reader = pcsv.open_csv(
-                stream,
-                read_options=pcsv.ReadOptions(block_size=ARROW_BLOCK, use_threads=ARROW_THREADS),
-                parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=True),
-                convert_options=pcsv.ConvertOptions(
-                    column_types=types, null_values=[], strings_can_be_null=False, quoted_strings_can_be_null=False,
-                    check_utf8=False,  # _CheckedStream decodes every byte already
-                ),
-            )
-            if reader.schema.names != raw_header:
-                return None
-            for batch in reader:
-                for index in range(len(raw_header)):
-                    if index not in numeric and _longest_text(batch.column(index)) > FIELD_LIMIT:
-                        return None
-                if isinstance(store, _Rows) and not store.rows:  # room for the rows the file seems to hold
-                    store.reserve(int(len(batch) * total / max(1, min(ARROW_BLOCK, total)) * 1.1) + 16)
-                numbers = []
-                for slot, cell in enumerate(chosen):
-                    column = batch.column(raw_header.index(cell))
-                    if column.null_count:
-                        return None
-                    if labels is not None and slot == len(chosen) - 1:
-                        texts = [text.strip() for text in column.to_pylist()]
-                        if not all(texts):
-                            return None  # an empty class cell: the exact reader names its row
-                        numbers.append(np.array([labels.code(text) for text in texts], dtype=np.float64))
-                    elif not _fits_float32(values := _numbers(column)):
-                        return None  # nan, inf, too large: said by the exact reader
-                    else:
-                        numbers.append(values)
-                store.add(numbers)
-                if progress is not None:
-                    progress(min(stream.position, total), total)
+        store = _read_arrow(_ArrowReader(pa, pcsv, file, delimiter, raw_header, columns, labels, total), new_store, progress)
     except (_Doubt, pa.ArrowException, ValueError, OSError):
         return None
     if store.rows < 2:
         return None
     return _Read(store, tuple(header[c] for c in columns[:-1]), header[columns[-1]])
+
+
+def _read_arrow(arrow: _ArrowReader, new_store: Callable[[int], _Store], progress: Progress | None) -> _Store:
+    """The rows through Arrow: a file without quotes in its first block is read as if it had none
+    (a quicker parse; a quote later on starts the read again, quotes understood), and a big one
+    as two halves at once, one on a second thread (Arrow's streaming reader parses on one core)."""
+    total = arrow.total
+    with arrow.file.open("rb") as raw:
+        unquoted = b'"' not in raw.read(ARROW_BLOCK)
+    if unquoted:
+        middle = _middle_line(arrow.file, total) if arrow.labels is None else None  # labels: coded in file order
+        try:
+            if middle is not None:
+                return arrow.read_halves(middle, new_store, progress)
+            store = new_store(len(arrow.chosen))
+            arrow.read(0, total, store, progress, quotes=False)
+            return store
+        except _Quoted:
+            arrow.streams.clear()
+    store = new_store(len(arrow.chosen))
+    arrow.read(0, total, store, progress, quotes=True)
+    return store
+
+
+SPLIT_BYTES = 1 << 23  # files this big or bigger are read as two halves at once
+
+
+def _middle_line(file: Path, total: int) -> int | None:
+    """Where the line after the file's middle starts, when a big file has a line break soon after it."""
+    if total < SPLIT_BYTES:
+        return None
+    with file.open("rb") as raw:
+        raw.seek(total // 2)
+        after = raw.read(_CheckedStream.WINDOW).find(b"\n")
+    return total // 2 + after + 1 if after >= 0 and total // 2 + after + 1 < total else None
+
+
+class _ArrowReader:
+    """Arrow's streaming reader over a byte range of the file, its blocks checked and handed to a store."""
+
+    def __init__(
+        self, pa: Any, pcsv: Any, file: Path, delimiter: str, raw_header: list[str], columns: list[int],
+        labels: _Labels | None, total: int,
+    ) -> None:
+        self.pcsv, self.file, self.raw_header, self.labels, self.total = pcsv, file, raw_header, labels, total
+        self.chosen = [raw_header[c] for c in columns]
+        self.numeric = columns[:-1] if labels is not None else columns  # a class column is read as text
+        types = {cell: (pa.float64() if index in self.numeric else pa.string()) for index, cell in enumerate(raw_header)}
+        self.parse = {  # by whether the text may hold quotes: without, no cell can hold a line break either
+            True: pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=True),
+            False: pcsv.ParseOptions(delimiter=delimiter, quote_char=False, ignore_empty_lines=True),
+        }
+        self.convert = pcsv.ConvertOptions(
+            column_types=types, null_values=[], strings_can_be_null=False, quoted_strings_can_be_null=False,
+            check_utf8=False,  # _CheckedStream decodes every byte already
+        )
+        self.streams: list[_CheckedStream] = []
+        self.pool = getattr(pa, ARROW_POOL)()
+
+    def read_halves(self, middle: int, new_store: Callable[[int], _Store], progress: Progress | None) -> _Store:
+        """The rows of bytes [0, middle) read here and of [middle, total) on a second thread, in
+        that order; raises _Quoted if either half holds a quote (a cell might span the middle)."""
+        first, second = new_store(len(self.chosen)), new_store(len(self.chosen))
+        stop = threading.Event()
+        problems: list[BaseException] = []
+
+        def read_second() -> None:
+            try:
+                self.read(middle, self.total, second, None, quotes=False, stop=stop)
+            except BaseException as problem:  # handed to the reading thread
+                problems.append(problem)
+                stop.set()
+
+        worker = threading.Thread(target=read_second, name="csv-second-half", daemon=True)
+        worker.start()
+        finished = False
+        try:
+            self.read(0, middle, first, progress, quotes=False, stop=stop)
+            finished = True
+        except Exception as problem:  # raised below, with the second half's
+            problems.insert(0, problem)
+        finally:
+            if not finished:
+                stop.set()
+            while worker.is_alive():
+                worker.join(0.1)
+                self._report(progress)
+        quoted = [problem for problem in problems if isinstance(problem, _Quoted)]
+        if quoted or problems:
+            raise (quoted or problems)[0]
+        first.extend(second)
+        return first
+
+    def read(
+        self, start: int, end: int, store: _Store, progress: Progress | None, quotes: bool,
+        stop: threading.Event | None = None,
+    ) -> None:
+        """Add bytes [start, end) of the file to `store`, the header row with them when start is 0;
+        raises _Doubt (or Arrow's and numpy's errors) where the exact reader must look, _Quoted
+        at a quote unless `quotes`, and _Doubt once `stop` is set."""
+        with self.file.open("rb") as raw:
+            raw.seek(start)
+            stream = _CheckedStream(raw, end - start, head=start == 0, quotes=quotes, stop=stop)
+            self.streams.append(stream)
+            names = {} if start == 0 else {"column_names": self.raw_header}
+            reader = self.pcsv.open_csv(
+                stream, read_options=self.pcsv.ReadOptions(block_size=ARROW_BLOCK, use_threads=ARROW_THREADS, **names),
+                parse_options=self.parse[quotes], convert_options=self.convert, memory_pool=self.pool,
+            )
+            if reader.schema.names != self.raw_header:
+                raise _Doubt("a header Arrow reads otherwise")
+            for batch in reader:
+                self._add(batch, store, (end - start) / max(1, min(ARROW_BLOCK, end - start)))
+                self._report(progress)
+
+    def _add(self, batch: Any, store: _Store, blocks: float) -> None:
+        for index in range(len(self.raw_header)):
+            if index not in self.numeric and _longest_text(batch.column(index)) > FIELD_LIMIT:
+                raise _Doubt("a long cell")
+        if isinstance(store, _Rows) and not store.rows:  # room for the rows the range seems to hold
+            store.reserve(int(len(batch) * blocks * 1.1) + 16)
+        numbers = []
+        for slot, cell in enumerate(self.chosen):
+            column = batch.column(self.raw_header.index(cell))
+            if column.null_count:
+                raise _Doubt("an empty cell")
+            if self.labels is not None and slot == len(self.chosen) - 1:
+                texts = [text.strip() for text in column.to_pylist()]
+                if not all(texts):
+                    raise _Doubt("an empty class")  # the exact reader names its row
+                numbers.append(np.array([self.labels.code(text) for text in texts], dtype=np.float64))
+            elif not _fits_float32(values := _numbers(column)):
+                raise _Doubt("nan, inf or too large")  # said by the exact reader
+            else:
+                numbers.append(values)
+        store.add(numbers)
+
+    def _report(self, progress: Progress | None) -> None:
+        if progress is not None:  # the bytes of both halves: each only grows, so their sum does
+            progress(min(sum(stream.position for stream in self.streams), self.total), self.total)
 
 
 def _fits_float32(values: np.ndarray) -> bool:
@@ -671,9 +799,10 @@ class _Rows:
         return block
 
     def reserve(self, capacity: int) -> None:
-        """Room for `capacity` rows, a guess made before the first rows come: pages never written cost nothing."""
-        if capacity > len(self.values):
-            self.values.resize((capacity, self.values.shape[1]), refcheck=False)
+        """Room for `capacity` rows, a guess made before the first rows come: pages never written
+        cost nothing (np.empty: resize would write zeros over them all)."""
+        if not self.rows and capacity > len(self.values):
+            self.values = np.empty((capacity, self.values.shape[1]), dtype=np.float64)
 
     def add(self, columns: Sequence[np.ndarray]) -> None:
         block = self.append(len(columns[0]))
@@ -683,6 +812,11 @@ class _Rows:
     def recode(self, renumber: np.ndarray) -> None:
         codes = self.values[: self.rows, -1]
         codes[:] = renumber[codes.astype(np.int64)]
+
+    def extend(self, other: _Rows) -> None:
+        for start in range(0, other.rows, BLOCK_ROWS):  # a block at a time: `other` shrinks as this grows
+            block = other.values[start : min(start + BLOCK_ROWS, other.rows)]
+            self.append(len(block))[:] = block
 
     def finish(self) -> np.ndarray:
         self.values.resize((self.rows, self.values.shape[1]), refcheck=False)
@@ -742,6 +876,11 @@ class _Chunks:
         self.chunks.append(chunk)
         self.shifts.append(shift)
         self.rows += count
+
+    def extend(self, other: _Chunks) -> None:
+        self.chunks += other.chunks
+        self.shifts += other.shifts
+        self.rows += other.rows
 
     def recode(self, renumber: np.ndarray) -> None:
         for chunk in self.chunks:
