@@ -121,6 +121,7 @@ def test_csv_problems_name_file_row_and_column(tmp_path, monkeypatch, text, sett
 
     if halves:  # the fast reader reads even a tiny file as two halves: its doubts still reach the exact reader
         monkeypatch.setattr(data, "SPLIT_BYTES", 0)
+        monkeypatch.setattr(data, "SPLIT_CPUS", 1)
     path = write(tmp_path, text)
     with pytest.raises(DataError) as caught:
         load_dataset(csv_config(path, **settings))
@@ -253,6 +254,7 @@ def test_load_dataset_reads_a_clean_file_in_halves_without_the_exact_reader(tmp_
     np.savetxt(path, values, delimiter=",", header="a,b,y", comments="", fmt="%.17g", newline="\r\n")
     whole = [load_dataset(csv_config(str(path), seed=3, standardize=flag)) for flag in (False, True)]
     monkeypatch.setattr(data, "SPLIT_BYTES", 0)
+    monkeypatch.setattr(data, "SPLIT_CPUS", 1)
     monkeypatch.setattr(data, "ARROW_BLOCK", 4096)  # many blocks, so many chunks, on each side of the middle
     halves = [load_dataset(csv_config(str(path), seed=3, standardize=flag)) for flag in (False, True)]
     for name in ("x_train", "y_train", "x_val", "y_val"):
@@ -270,6 +272,7 @@ def test_a_quote_after_the_first_block_reads_again_understanding_quotes(tmp_path
     later (here one holding the delimiter, in a column left out) starts Arrow again, not the exact reader."""
     data = refuse_the_exact_reader(monkeypatch)
     monkeypatch.setattr(data, "SPLIT_BYTES", 0)
+    monkeypatch.setattr(data, "SPLIT_CPUS", 1)
     monkeypatch.setattr(data, "ARROW_BLOCK", 1024)
     rows = [f"{i},note,{i * 2}" for i in range(2000)]
     rows[1500] = '1500,"a, b",3000'
@@ -288,6 +291,7 @@ def test_numbers_in_halves_equal_numbers_whole(tmp_path, monkeypatch):
     path.write_bytes(text.encode())
     whole = read_csv(path).values
     monkeypatch.setattr(data, "SPLIT_BYTES", 0)
+    monkeypatch.setattr(data, "SPLIT_CPUS", 1)
     for block in (512, 4096, 1 << 20):
         monkeypatch.setattr(data, "ARROW_BLOCK", block)
         assert np.array_equal(read_csv(path).values, whole)

@@ -11,6 +11,7 @@ import importlib
 import io
 import math
 import mmap
+import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -423,8 +424,7 @@ MAX_HEADER = 1 << 20  # characters of the header row looked at to find the delim
 CSV_MEMORY_PER_BYTE = 2
 FIELD_LIMIT = csv.field_size_limit()  # Python's csv refuses a longer cell: so does the fast path
 ARROW_BLOCK = 1 << 19  # bytes of text the columnar reader parses at a time
-ARROW_THREADS = True
-ARROW_POOL = "default_memory_pool"
+ARROW_THREADS = False  # Arrow's read-ahead thread calls back into Python for every block: more CPU, no gain
 EXACT_BLOCK = 4096  # rows the exact reader hands its store at a time
 
 Progress = Callable[[int, int], None]  # (bytes read, bytes in the file)
@@ -640,12 +640,18 @@ def _read_arrow(arrow: _ArrowReader, new_store: Callable[[int], _Store], progres
     return store
 
 
-SPLIT_BYTES = 1 << 23  # files this big or bigger are read as two halves at once
+SPLIT_BYTES = 1 << 23  # files this big or bigger are read as two halves at once...
+# ...given this many cores: halves cost about a fifth more CPU (a second store, copied on; two
+# readers), which pays only when the second half gets a core of its own. On 2 cores shared with
+# other work they measured slower than one piece (benchmarks/bench.py case 8).
+SPLIT_CPUS = 4
 
 
 def _middle_line(file: Path, total: int) -> int | None:
-    """Where the line after the file's middle starts, when a big file has a line break soon after it."""
-    if total < SPLIT_BYTES:
+    """Where the line after the file's middle starts, when a big file has a line break soon after
+    it and the machine the cores to read both halves at once."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if total < SPLIT_BYTES or cpus < SPLIT_CPUS:
         return None
     with file.open("rb") as raw:
         raw.seek(total // 2)
@@ -673,7 +679,7 @@ class _ArrowReader:
             check_utf8=False,  # _CheckedStream decodes every byte already
         )
         self.streams: list[_CheckedStream] = []
-        self.pool = getattr(pa, ARROW_POOL)()
+        self.reported = 0  # bytes last reported: a second read (quotes understood) does not go back
 
     def read_halves(self, middle: int, new_store: Callable[[int], _Store], progress: Progress | None) -> _Store:
         """The rows of bytes [0, middle) read here and of [middle, total) on a second thread, in
@@ -723,19 +729,20 @@ class _ArrowReader:
             names = {} if start == 0 else {"column_names": self.raw_header}
             reader = self.pcsv.open_csv(
                 stream, read_options=self.pcsv.ReadOptions(block_size=ARROW_BLOCK, use_threads=ARROW_THREADS, **names),
-                parse_options=self.parse[quotes], convert_options=self.convert, memory_pool=self.pool,
+                parse_options=self.parse[quotes], convert_options=self.convert,
             )
             if reader.schema.names != self.raw_header:
                 raise _Doubt("a header Arrow reads otherwise")
+            rest = self.total - start  # the first half's store makes room for the second's rows too
             for batch in reader:
-                self._add(batch, store, (end - start) / max(1, min(ARROW_BLOCK, end - start)))
+                self._add(batch, store, rest / max(1, min(ARROW_BLOCK, rest)))
                 self._report(progress)
 
     def _add(self, batch: Any, store: _Store, blocks: float) -> None:
         for index in range(len(self.raw_header)):
             if index not in self.numeric and _longest_text(batch.column(index)) > FIELD_LIMIT:
                 raise _Doubt("a long cell")
-        if isinstance(store, _Rows) and not store.rows:  # room for the rows the range seems to hold
+        if isinstance(store, _Rows) and not store.rows:  # room for the rows the rest of the file seems to hold
             store.reserve(int(len(batch) * blocks * 1.1) + 16)
         numbers = []
         for slot, cell in enumerate(self.chosen):
@@ -754,8 +761,9 @@ class _ArrowReader:
         store.add(numbers)
 
     def _report(self, progress: Progress | None) -> None:
-        if progress is not None:  # the bytes of both halves: each only grows, so their sum does
-            progress(min(sum(stream.position for stream in self.streams), self.total), self.total)
+        if progress is not None:  # the bytes of both halves
+            self.reported = max(self.reported, min(sum(stream.position for stream in self.streams), self.total))
+            progress(self.reported, self.total)
 
 
 def _fits_float32(values: np.ndarray) -> bool:
