@@ -611,8 +611,7 @@ def _read_csv_fast(
     labels: _Labels | None = None, new_store: Callable[[int], _Store] | None = None,
 ) -> _Read | None:
     """The chosen columns in a store (a float64 _Rows unless `new_store` says), or None when the
-    exact reader must decide. A big file without quotes is read as two halves at once, one on a
-    second thread: Arrow's streaming reader parses on one core, and pandas' C parser is about as fast."""
+    exact reader must decide (_read_arrow says how Arrow reads)."""
     try:  # pyarrow ships no type information: its few calls here are checked by the tests instead
         pa: Any = importlib.import_module("pyarrow")
         pcsv: Any = importlib.import_module("pyarrow.csv")
@@ -638,8 +637,9 @@ def _read_csv_fast(
 
 def _read_arrow(arrow: _ArrowReader, new_store: Callable[[int], _Store], progress: Progress | None) -> _Store:
     """The rows through Arrow: a file without quotes in its first block is read as if it had none
-    (a quicker parse; a quote later on starts the read again, quotes understood), and a big one
-    as two halves at once, one on a second thread (Arrow's streaming reader parses on one core)."""
+    (a quicker parse; a quote later on starts the read again, quotes understood), and a big one,
+    given cores to spare, as two halves at once, one on a second thread (Arrow's streaming reader
+    parses on one core)."""
     total = arrow.total
     with arrow.file.open("rb") as raw:
         unquoted = b'"' not in raw.read(ARROW_BLOCK)
@@ -667,7 +667,7 @@ SPLIT_CPUS = 4
 
 def _middle_line(file: Path, total: int) -> int | None:
     """Where the line after the file's middle starts, when a big file has a line break soon after
-    it and the machine the cores to read both halves at once."""
+    it and the machine has the cores to read both halves at once."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     if total < SPLIT_BYTES or cpus < SPLIT_CPUS:
         return None
