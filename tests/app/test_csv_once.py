@@ -22,13 +22,13 @@ def write_csv(path, rows=400):
 
 async def test_the_file_is_parsed_once_for_its_summary_and_its_curvature(tmp_path, monkeypatch):
     reads = []
-    real_read = data.read_csv
+    real_read = data._read_rows  # what parses a CSV file, for read_csv and load_dataset alike
 
     def counted(*args, **kwargs):
         reads.append(args[0])
         return real_read(*args, **kwargs)
 
-    monkeypatch.setattr(data, "read_csv", counted)
+    monkeypatch.setattr(data, "_read_rows", counted)
     csv = write_csv(tmp_path / "points.csv")
     app = TrainerApp(RunConfig.model_validate({"data": {"source": str(csv)}}))
     async with app.run_test(size=(120, 40)) as pilot:

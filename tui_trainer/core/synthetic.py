@@ -56,7 +56,7 @@ def synthetic_arrays(config: DataConfig, classify: bool = False) -> SyntheticArr
             f"{SYNTHETIC}: a validation fraction of {config.val_fraction:g} leaves {n - n_val} training row(s) "
             f"of {n}; at least 2 are needed"
         )
-    places = _shuffled_places(n, config.seed)
+    places = shuffled_places(n, config.seed)
     x, y = np.empty((n, d), dtype=np.float32), np.empty((n, 1), dtype=np.float32)
     draw = _draw_clusters if classify else _draw_regression
 
@@ -76,9 +76,9 @@ def synthetic_arrays(config: DataConfig, classify: bool = False) -> SyntheticArr
     return SyntheticArrays(x[n_val:], y[n_val:], x[:n_val], y[:n_val], weights, classes, means_stds)
 
 
-def _shuffled_places(n: int, seed: int) -> np.ndarray:
-    """Where each drawn row goes: row `order[p]` of the draw lands at place p, the first
-    validation-fraction of places being the validation rows (the split's seeded order)."""
+def shuffled_places(n: int, seed: int) -> np.ndarray:
+    """Where each row goes, synthetic or read from a file: row `order[p]` lands at place p, the
+    first validation-fraction of places being the validation rows (the split's seeded order)."""
     order, step = np.random.default_rng([seed, 2]).permutation(n), BLOCK_VALUES
     places = np.empty(n, dtype=np.int32 if n < 2**31 else np.int64)
     for start in range(0, n, step):  # no arange of n beside the order
