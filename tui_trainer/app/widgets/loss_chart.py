@@ -44,6 +44,7 @@ class ThemedPlot(PlotextPlot):
 
     log_scale: reactive[bool] = reactive(False)
     smoothing: reactive[bool] = reactive(False)
+    auto_links = False  # a chart has no links: Textual would otherwise copy every line to style them
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
