@@ -19,6 +19,7 @@ from textual_plotext import PlotextPlot
 from ..history import History, smooth
 from ..run_view import RunView
 from ..themes import ChartColors
+from . import plotext_speedups
 from .plot_cells import PlotCells
 from .text import show_text
 from .ticks import flat, labels, limits, log_ticks, nice_ticks
@@ -48,6 +49,7 @@ class ThemedPlot(PlotextPlot):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
+        plotext_speedups.install()
         self.chart_colors = ChartColors()
         self.theme_colors: dict[str, str] = {}
 
