@@ -2,7 +2,7 @@
 
 It draws what the run controller knows and passes the person's keys and clicks to it; what may
 start when, and what to refuse, is the controller's call (controller.py). The screen is redrawn
-from the views at most ~15 times a second, however fast training goes.
+from the views 11 times a second at most (the numbers less often), however fast training goes.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from ..core.events import RunState
 from ..names import LARGEST
 from .commands import TrainerCommands
 from .controller import Notice, RunController, View
+from .frame_clock import FrameClock
 from .messages import LearningRateSubmitted, RaceSubmitted
 from .widgets.status_bar import StatusBar
 
@@ -35,9 +36,9 @@ if TYPE_CHECKING:
     from ..core.config import RunConfig
     from .app import TrainerApp
 
-# The chart is redrawn at most this often (12 a second keeps it at 10 or more on a loaded
-# machine), and only when something changed.
-FRAME_SECONDS = 1 / 12
+# The chart is redrawn this often, and only when something changed: 11 a second keeps it at 10 or
+# more (the frame clock makes up for late ticks on a busy machine).
+FRAME_SECONDS = 1 / 11
 # The numbers, slower (faster is not read anyway), and likewise only when something changed: the
 # status bar every this many frames (4 a second), and the tables (inspector, race and Learn views)
 # every PANEL_FRAMES (2 a second): a table repaints all its cells when one changes, ~15 ms at
@@ -143,7 +144,8 @@ class MainScreen(Screen):
         self._status_dirty = self._panels_dirty = self._chart_dirty = False
         self._deferred = False  # a frame's panels and chart wait for the status bar's repaint
         self._frames = 0
-        self.frame_timer: Timer | None = None  # calls _redraw once the panels are up
+        self._clock = FrameClock(FRAME_SECONDS)
+        self.frame_timer: Timer | None = None  # asks the clock for frames once the panels are up
         self._footer_fitted = False
         self.map_shown = False  # `w`: the landscape, or a classifier's decision regions
 
@@ -245,7 +247,7 @@ class MainScreen(Screen):
             return  # the app was closed while the panels were being built
         self.app.theme_changed_signal.subscribe(self, self._apply_chart_theme)
         self._apply_chart_theme()
-        self.frame_timer = self.set_interval(FRAME_SECONDS, self._redraw)
+        self.frame_timer = self.set_interval(self._clock.tick, self._tick)
         self.panels_ready = True
         self._refresh_views(force=True)
         self.resume_saved_run()
@@ -291,6 +293,10 @@ class MainScreen(Screen):
             self.learn_panel.show_lab_lesson(shown)
 
     # --- redrawing ---
+
+    def _tick(self) -> None:
+        if self._clock.due():
+            self._redraw()
 
     def _redraw(self) -> None:
         """A frame: what changed, the numbers at their slower rates while something runs."""
