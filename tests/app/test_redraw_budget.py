@@ -116,3 +116,24 @@ async def test_the_status_bar_is_repainted_apart_from_the_chart(counts):
         await pilot.pause()
         assert screen.up_to_date
         assert counts == {"replot": 1, "chart": 1, "status": 1, "inspector": 1}
+
+
+async def test_the_status_bar_never_asks_for_a_layout_pass(monkeypatch):
+    """Its height is fixed: a layout pass re-arranges the whole screen (its markup is longer than
+    its width, which made the text helper think the height could change)."""
+    layouts = []
+    update = StatusBar.update
+
+    def recording(self, content="", *, layout=True):
+        layouts.append(layout)
+        return update(self, content, layout=layout)
+
+    monkeypatch.setattr(StatusBar, "update", recording)
+    app = TrainerApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await panels(pilot)
+        status = app.screen.status_bar
+        for step in range(5):
+            status.device = f"cuda:{step} (NVIDIA H100 80GB HBM3, a long name to fill the line {'x' * 40})"
+            status.update_view()
+        assert layouts and not any(layouts)

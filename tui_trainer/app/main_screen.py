@@ -41,8 +41,8 @@ if TYPE_CHECKING:
 FRAME_SECONDS = 1 / 11
 # The numbers, slower (faster is not read anyway), and likewise only when something changed: the
 # status bar every this many frames (4 a second), and the tables (inspector, race and Learn views)
-# every PANEL_FRAMES (2 a second): a table repaints all its cells when one changes, ~15 ms at
-# 120x40. Measured: benchmarks/bench.py case 10.
+# every PANEL_FRAMES (2 a second): a table repaints all its cells when one changes, 15-20 ms for
+# the inspector's at 120x40, twice a chart's frame. Measured: benchmarks/bench.py case 10.
 STATUS_FRAMES = 3
 PANEL_FRAMES = 6
 VIEWS = ["tab-run", "tab-race", "tab-learn"]
@@ -300,6 +300,8 @@ class MainScreen(Screen):
 
     def _redraw(self) -> None:
         """A frame: what changed, the numbers at their slower rates while something runs."""
+        if self._deferred:
+            return  # the last frame is not on screen yet
         self._frames += 1
         running = self.controller.running
         panels = self._panels_dirty and (not running or self._frames % PANEL_FRAMES == 0)
