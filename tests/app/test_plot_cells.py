@@ -42,11 +42,12 @@ def ansi_path(plot) -> list:
     return Visual.to_strips(plot, visualize(plot, text), plot.size.width, plot.size.height, plot.visual_style)
 
 
-def cells_path(plot) -> list:
+def cells_path(plot) -> tuple[list, str]:
+    """The strips, and the text tests read from a chart."""
     plot.replot()
     visual = plot.render()
     assert isinstance(visual, PlotCells)
-    return Visual.to_strips(plot, visual, plot.size.width, plot.size.height, plot.visual_style)
+    return Visual.to_strips(plot, visual, plot.size.width, plot.size.height, plot.visual_style), str(visual)
 
 
 def painted(strips) -> list[list[tuple[str, object]]]:
@@ -68,7 +69,8 @@ async def test_the_cells_paint_what_plotexts_ansi_paints(ansi, switches):
         await wait_for(pilot, lambda: plot.drawn and plot.size.width > 20, what="the chart")
         for name, value in switches.items():
             setattr(plot, name, value)
-        old, new = ansi_path(plot), cells_path(plot)
+        old, (new, text) = ansi_path(plot), cells_path(plot)
         assert len(new) == plot.size.height
         assert painted(new) == painted(old)
         assert [strip.cell_length for strip in new] == [strip.cell_length for strip in old]
+        assert text == "\n".join(strip.text for strip in old)

@@ -59,6 +59,10 @@ class PlotCells(Visual):
         self.widget = widget
         self.matrix = matrix
 
+    def __str__(self) -> str:
+        """The figure's characters, top line first (as plotext's text would read)."""
+        return "\n".join("".join(self.matrix.marker[row]) for row in reversed(range(self.matrix.rows)))
+
     def render_strips(self, width: int, height: int | None, style: Style, options: RenderOptions) -> list[Strip]:
         matrix = self.matrix
         rows = list(range(matrix.rows))[::-1]  # plotext counts rows from the bottom
