@@ -26,7 +26,7 @@ async def wait_for_state(pilot, app, *states, timeout: float = 30.0) -> None:
 
 
 async def drawn(pilot) -> None:
-    """Everything the trainer sent so far is on screen (the screen redraws ~15 times a second),
+    """Everything the trainer sent so far is on screen (the screen redraws 11 times a second),
     and what was queued meanwhile (a notification, say) is handled."""
     await pilot.pause()
     await wait_for(pilot, lambda: pilot.app.screen.up_to_date, what="the screen to draw what arrived")

@@ -2,7 +2,7 @@
 
 It draws what the run controller knows and passes the person's keys and clicks to it; what may
 start when, and what to refuse, is the controller's call (controller.py). The screen is redrawn
-from the views at most ~15 times a second, however fast training goes.
+from the views 11 times a second at most (the numbers less often), however fast training goes.
 """
 
 from __future__ import annotations
@@ -26,22 +26,25 @@ from ..core.events import RunState
 from ..names import LARGEST
 from .commands import TrainerCommands
 from .controller import Notice, RunController, View
+from .frame_clock import FrameClock
 from .messages import LearningRateSubmitted, RaceSubmitted
 from .widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from ..core.config import RunConfig
     from .app import TrainerApp
 
-# The chart is redrawn at most this often (12 a second keeps it at 10 or more on a loaded
-# machine), and only when something changed.
-FRAME_SECONDS = 1 / 12
-# The numbers (status bar, inspector, race and Learn tables) every this many frames, 4 a second
-# (faster is not read anyway): Textual repaints every widget inside the box around all changed
-# regions, so a frame where the status bar (top line) changes with the chart (right) repaints the
-# whole form too, while the other frames repaint the chart alone; and a table repaints all its
-# cells when one changes. Measured: benchmarks/bench.py case 10.
-TABLE_FRAMES = 3
+# The chart is redrawn this often, and only when something changed: 11 a second keeps it at 10 or
+# more (the frame clock makes up for late ticks on a busy machine).
+FRAME_SECONDS = 1 / 11
+# The numbers, slower (faster is not read anyway), and likewise only when something changed: the
+# status bar every this many frames (4 a second), and the tables (inspector, race and Learn views)
+# every PANEL_FRAMES (2 a second): a table repaints all its cells when one changes, 15-20 ms for
+# the inspector's at 120x40, twice a chart's frame. Measured: benchmarks/bench.py case 10.
+STATUS_FRAMES = 3
+PANEL_FRAMES = 6
 VIEWS = ["tab-run", "tab-race", "tab-learn"]
 
 
@@ -137,8 +140,12 @@ class MainScreen(Screen):
         self._stability_data: tuple | None = None  # (data, loss, weight decay) whose curvature is shown
         self.panels_ready = False
         self._waiting_actions: list[Callable[[], None]] = []
-        self._dirty = self._chart_dirty = False
+        # what changed since it was last drawn
+        self._status_dirty = self._panels_dirty = self._chart_dirty = False
+        self._deferred = False  # a frame's panels and chart wait for the status bar's repaint
         self._frames = 0
+        self._clock = FrameClock(FRAME_SECONDS)
+        self.frame_timer: Timer | None = None  # asks the clock for frames once the panels are up
         self._footer_fitted = False
         self.map_shown = False  # `w`: the landscape, or a classifier's decision regions
 
@@ -240,7 +247,7 @@ class MainScreen(Screen):
             return  # the app was closed while the panels were being built
         self.app.theme_changed_signal.subscribe(self, self._apply_chart_theme)
         self._apply_chart_theme()
-        self.set_interval(FRAME_SECONDS, self._redraw)
+        self.frame_timer = self.set_interval(self._clock.tick, self._tick)
         self.panels_ready = True
         self._refresh_views(force=True)
         self.resume_saved_run()
@@ -255,13 +262,13 @@ class MainScreen(Screen):
     @property
     def up_to_date(self) -> bool:
         """Everything the trainer sent is drawn (tests wait for this rather than for a time)."""
-        return self.panels_ready and not (self._dirty or self._chart_dirty)
+        return self.panels_ready and not (self._status_dirty or self._panels_dirty or self._chart_dirty or self._deferred)
 
     # --- what the controller tells (controller.Listener) ---
 
     def run_state_changed(self, view: View) -> None:
         """The form, the experiment switches and the Pause button follow the run state."""
-        self._dirty = self._chart_dirty = True
+        self._status_dirty = self._panels_dirty = self._chart_dirty = True
         if not self.panels_ready:
             return
         running = self.controller.running
@@ -276,10 +283,10 @@ class MainScreen(Screen):
 
     def device_known(self, device: str) -> None:
         self.status_bar.device = device
-        self._dirty = True
+        self._status_dirty = True
 
     def views_changed(self) -> None:
-        self._dirty = self._chart_dirty = True
+        self._status_dirty = self._panels_dirty = self._chart_dirty = True
 
     def lesson_shown(self, shown) -> None:
         if self.panels_ready:
@@ -287,19 +294,52 @@ class MainScreen(Screen):
 
     # --- redrawing ---
 
+    def _tick(self) -> None:
+        if self._clock.due():
+            self._redraw()
+
     def _redraw(self) -> None:
+        """A frame: what changed, the numbers at their slower rates while something runs."""
+        if self._deferred:
+            return  # the last frame is not on screen yet
         self._frames += 1
-        if self._frames % TABLE_FRAMES == 0 or not self.controller.running:
-            self._refresh_views()
+        running = self.controller.running
+        panels = self._panels_dirty and (not running or self._frames % PANEL_FRAMES == 0)
+        if self._status_dirty and (not running or self._frames % STATUS_FRAMES == 0) and self._drawable:
+            self._refresh_status()
+            # the rest in a repaint of its own: Textual repaints every widget inside the box around
+            # all changed regions, and the status bar (top line) with the chart or a table (right)
+            # spans the whole form too, ~10 ms more a frame at 120x40
+            self._deferred = True
+            self.call_after_refresh(self._redraw_rest, panels)
+        else:
+            self._redraw_rest(panels)
+
+    def _redraw_rest(self, panels: bool) -> None:
+        self._deferred = False
+        if panels:
+            self._refresh_panels()
         self._refresh_chart()
 
+    @property
+    def _drawable(self) -> bool:
+        return self.app.is_running and self.status_bar.is_attached  # not while closing (its widgets go one by one)
+
     def _refresh_views(self, force: bool = False) -> None:
-        if not (self._dirty or force) or not (self.app.is_running and self.status_bar.is_attached):
-            return  # nothing new, or the app is closing (its widgets go one by one)
-        self._dirty = False
+        """The status bar and the panels' numbers now, if anything changed (or `force`)."""
+        if self._drawable and (self._status_dirty or force):
+            self._refresh_status()
+        if self._panels_dirty or force:
+            self._refresh_panels()
+
+    def _refresh_status(self) -> None:
+        self._status_dirty = False
         self.status_bar.race = self.race_view if self.in_race_tab else None
         self.status_bar.update_view()
-        if self.panels_ready:
+
+    def _refresh_panels(self) -> None:
+        if self.panels_ready and self._drawable:
+            self._panels_dirty = False
             self.inspector.update_view()
             self.race_panel.update_view()
             if self.views.active == "tab-learn":

@@ -19,6 +19,8 @@ from textual_plotext import PlotextPlot
 from ..history import History, smooth
 from ..run_view import RunView
 from ..themes import ChartColors
+from . import plotext_speedups
+from .plot_cells import PlotCells
 from .text import show_text
 from .ticks import flat, labels, limits, log_ticks, nice_ticks
 
@@ -43,9 +45,11 @@ class ThemedPlot(PlotextPlot):
 
     log_scale: reactive[bool] = reactive(False)
     smoothing: reactive[bool] = reactive(False)
+    auto_links = False  # a chart has no links: Textual would otherwise copy every line to style them
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
+        plotext_speedups.install()
         self.chart_colors = ChartColors()
         self.theme_colors: dict[str, str] = {}
 
@@ -120,9 +124,20 @@ class ThemedPlot(PlotextPlot):
 
     def render(self):
         try:
-            return super().render()
+            return self._build()
         except Exception as error:  # a plotting library's corner case must not take the app down
             return Text(f"(the chart could not be drawn: {type(error).__name__}: {error})")
+
+    def _build(self) -> PlotCells:
+        """textual-plotext's render up to plotext's cells, painted from there (plot_cells.py)."""
+        plot, (width, height) = self.plt, self.size
+        plot.plotsize(width, height)
+        plot._set_size(width, height)  # textual-plotext sets the size twice too (its issue 5)
+        plot.theme(self._get_plotext_theme_name(self.app.theme))
+        # plotext's build() less its ANSI string (textual-plotext's stub leaves these internals out)
+        plot._set_sizes()  # type: ignore[attr-defined]
+        plot._build_matrix()  # type: ignore[attr-defined]
+        return PlotCells(self, plot.monitor.matrix)  # type: ignore[attr-defined]
 
     def curve(self, history: History, spread: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """The history at the chart's width; smoothed when asked, or showing each column's spread

@@ -65,7 +65,7 @@ class StatusBar(Static):
             parts.append(f"{view.elapsed:.1f} s")
         if view.state in (RunState.DIVERGED, RunState.ERROR) and view.message:
             parts.append(escape(view.message))
-        show_text(self, " │ ".join(parts))
+        show_text(self, " │ ".join(parts), fixed_size=True)
 
     def _show_race(self, race: RaceView) -> None:
         parts = [] if self.narrow else ["[b]tui-trainer[/b]"]
@@ -76,4 +76,4 @@ class StatusBar(Static):
             parts += [f"{len(race.names)} entries", f"{ended} finished", f"{reached} {race.short_goal}"]
         if race.state is RunState.ERROR and race.message:
             parts.append(escape(race.message))
-        show_text(self, " │ ".join(parts))
+        show_text(self, " │ ".join(parts), fixed_size=True)

@@ -12,12 +12,13 @@ from rich.text import Text
 from textual.widgets import Static
 
 
-def show_text(static: Static, text: str) -> None:
-    """Set `static`'s text: nothing when unchanged, a layout pass only when its height could change."""
+def show_text(static: Static, text: str, fixed_size: bool = False) -> None:
+    """Set `static`'s text: nothing when unchanged, a layout pass only when its height could change
+    (never for a widget whose CSS fixes its size, such as the one-line status bar)."""
     old = static.content
     if old == text:
         return
-    static.update(text, layout=not _same_shape(old, text, static.size.width))
+    static.update(text, layout=not (fixed_size or _same_shape(old, text, static.size.width)))
 
 
 def _same_shape(old: object, new: str, width: int) -> bool:
