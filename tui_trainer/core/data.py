@@ -24,7 +24,7 @@ from ..names import SYNTHETIC
 from .config import DataConfig
 from .errors import DataError
 from .files import readable_file
-from .synthetic import FLOAT32_MAX, shuffled_places, synthetic_arrays
+from .synthetic import FLOAT32_MAX, FeatureMoments, shuffled_places, synthetic_arrays
 
 
 @dataclass(frozen=True)
@@ -199,10 +199,9 @@ def _output_rows(n: int, n_val: int, seed: int) -> np.ndarray:
 
 def _train_stats(store: _Chunks, where: np.ndarray, n_train: int) -> tuple[np.ndarray, np.ndarray]:
     """The features' means and population stds over the training rows (a constant column keeps
-    its scale, std 1), in float64 chunk by chunk: each chunk's own mean and squared deviations,
-    merged by Chan, Golub and LeVeque's update, which loses no precision to large offsets."""
+    its scale, std 1), in float64 chunk by chunk (see FeatureMoments)."""
     d = store.width - 1
-    count, means, squares = 0, np.zeros(d), np.zeros(d)
+    moments = FeatureMoments(d)
     for start, rows, shift in store.blocks():
         train = (where[start : start + len(rows)] < n_train).astype(np.float64)  # 1 for a training row
         chosen = int(train.sum())
@@ -211,15 +210,9 @@ def _train_stats(store: _Chunks, where: np.ndarray, n_train: int) -> tuple[np.nd
         # the chunk's sums by matrix products (quick, no copies of its rows); its values sit near
         # 0 (less the shift), so its squared deviations can be its squares less the squared mean
         local = train @ rows[:, :d] / chosen
-        local_squares = np.maximum(train @ np.square(rows[:, :d]) - chosen * np.square(local), 0.0)
-        delta = local + shift[:d] - means
-        total = count + chosen
-        means += delta * (chosen / total)
-        squares += local_squares + np.square(delta) * (count * chosen / total)
-        count = total
-    stds = np.sqrt(squares / count)
-    stds[stds == 0] = 1.0
-    return means, stds
+        squares = np.maximum(train @ np.square(rows[:, :d]) - chosen * np.square(local), 0.0)
+        moments.merge(chosen, local + shift[:d], squares)
+    return moments.result()
 
 
 class _Buckets:
@@ -588,9 +581,10 @@ def _read_arrow(arrow: _ArrowReader, new_store: Callable[[int], _Store], progres
 
 SPLIT_BYTES = 1 << 23  # files this big or bigger are read as two halves at once...
 # ...given this many cores: halves cost about a fifth more CPU (a second store, copied on; two
-# readers), which pays only when the second half gets a core of its own. On 2 cores shared with
-# other work they measured slower than one piece (benchmarks/bench.py case 8).
-SPLIT_CPUS = 4
+# readers), which pays when the second half gets a core of its own. A file is loaded before any
+# training starts, so on 2 cores the second is usually free: a quiet 2-core machine read 230 MB in
+# 1.37-1.39 s as halves, 1.6-2.2 s in one piece (on 2 cores busy with other work, halves lose).
+SPLIT_CPUS = 2
 
 
 def _middle_line(file: Path, total: int) -> int | None:

@@ -150,26 +150,23 @@ def _draw_clusters(config: DataConfig, places: np.ndarray, store: Store, y: np.n
     return None, tuple(str(i) for i in range(k))
 
 
-class _TrainingStats:
-    """Mean and population std of each feature over the training rows, from float64 blocks as
-    they are drawn (blocks combined by Chan et al.'s pairwise update: no catastrophic cancellation)."""
+class FeatureMoments:
+    """Each feature's mean and population std over rows seen a part at a time, each part given as
+    its own row count, mean and sum of squared deviations from that mean, merged by Chan, Golub and
+    LeVeque's pairwise update: no precision lost to a large common offset or to many parts."""
 
-    def __init__(self, dims: int, n_val: int) -> None:
-        self.n_val = n_val
+    def __init__(self, dims: int) -> None:
         self.count = 0
         self.mean = np.zeros(dims)
         self.squares = np.zeros(dims)  # Σ (x − mean)²
 
-    def add(self, block: np.ndarray, places: np.ndarray) -> None:
-        rows = block[places >= self.n_val]
-        if not len(rows):
+    def merge(self, count: int, mean: np.ndarray, squares: np.ndarray) -> None:
+        if not count:
             return
-        mean = rows.mean(axis=0)
-        squares = np.square(rows - mean).sum(axis=0)
-        total = self.count + len(rows)
+        total = self.count + count
         delta = mean - self.mean
-        self.squares += squares + np.square(delta) * self.count * len(rows) / total
-        self.mean += delta * len(rows) / total
+        self.squares += squares + np.square(delta) * (self.count * count / total)
+        self.mean += delta * (count / total)
         self.count = total
 
     def result(self) -> tuple[np.ndarray, np.ndarray]:
@@ -177,4 +174,18 @@ class _TrainingStats:
         stds = np.sqrt(self.squares / self.count)
         stds[stds == 0] = 1.0
         return self.mean.copy(), stds
+
+
+class _TrainingStats(FeatureMoments):
+    """The moments of the training rows of drawn float64 blocks (the validation rows come first)."""
+
+    def __init__(self, dims: int, n_val: int) -> None:
+        super().__init__(dims)
+        self.n_val = n_val
+
+    def add(self, block: np.ndarray, places: np.ndarray) -> None:
+        rows = block[places >= self.n_val]
+        if len(rows):
+            mean = rows.mean(axis=0)
+            self.merge(len(rows), mean, np.square(rows - mean).sum(axis=0))
 
