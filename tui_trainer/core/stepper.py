@@ -16,9 +16,11 @@ from torch import nn
 from .config import Experiments, OptimizerConfig
 from .objective import Objective, TorchLoss, objective_for
 
-# rows of a big batch processed together, by both engines alike (so their sums agree);
-# measured best for autograd, and within a few percent of best for fused
-BLOCK_ROWS = 1 << 17
+# rows of a big batch processed together, by both engines alike (so their sums agree). Each block
+# costs autograd a dozen kernel calls: 2^17 rows spent a third of a 10M-row step on them; 2^19 to
+# 2^21 were best (benchmarks/bench.py case 7: 0.43-0.58 -> 0.66-0.71 of a copy's bandwidth), the
+# fused cross-entropy step no different
+BLOCK_ROWS = 1 << 19
 # a batch this small has its right rows counted later, with the other steps' of its chunk: three
 # kernels a step (argmax, compare, sum) cost a small cross-entropy step more than its loss does
 DEFERRED_COUNT_ROWS = 1 << 12
