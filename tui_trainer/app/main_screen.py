@@ -41,10 +41,11 @@ if TYPE_CHECKING:
 FRAME_SECONDS = 1 / 11
 # The numbers, slower (faster is not read anyway), and likewise only when something changed: the
 # status bar every this many frames (4 a second), and the tables (inspector, race and Learn views)
-# every PANEL_FRAMES (2 a second): a table repaints all its cells when one changes, 15-20 ms for
-# the inspector's at 120x40, twice a chart's frame. Measured: benchmarks/bench.py case 10.
+# every PANEL_FRAMES (about once a second): a table repaints all its cells when one changes, 15-20 ms for
+# the inspector's at 120x40, twice a chart's frame; at 2 a second the tables were a sixth of the
+# app's CPU during a fast run. Measured: benchmarks/bench.py case 10.
 STATUS_FRAMES = 3
-PANEL_FRAMES = 6
+PANEL_FRAMES = 12  # a multiple of STATUS_FRAMES: a frame that updates the tables updates the status bar too
 VIEWS = ["tab-run", "tab-race", "tab-learn"]
 
 
