@@ -40,11 +40,12 @@ if TYPE_CHECKING:
 # more (the frame clock makes up for late ticks on a busy machine).
 FRAME_SECONDS = 1 / 11
 # The numbers, slower (faster is not read anyway), and likewise only when something changed: the
-# status bar every this many frames (4 a second), and the tables (inspector, race and Learn views)
-# every PANEL_FRAMES (about once a second): a table repaints all its cells when one changes, 15-20 ms for
-# the inspector's at 120x40, twice a chart's frame; at 2 a second the tables were a sixth of the
-# app's CPU during a fast run. Measured: benchmarks/bench.py case 10.
-STATUS_FRAMES = 3
+# status bar every STATUS_FRAMES (about twice a second; it costs a compositor pass of its own, see
+# _redraw), and the tables (inspector, race and Learn views) every PANEL_FRAMES (about once a
+# second): a table repaints all its cells when one changes, 15-20 ms for the inspector's at 120x40,
+# twice a chart's frame. At 4 and 2 a second they were a fifth of the app's CPU during a fast run
+# (benchmarks/bench.py case 10: 0.26 of a core with them so, 0.19-0.22 now).
+STATUS_FRAMES = 6
 PANEL_FRAMES = 12  # a multiple of STATUS_FRAMES: a frame that updates the tables updates the status bar too
 VIEWS = ["tab-run", "tab-race", "tab-learn"]
 
