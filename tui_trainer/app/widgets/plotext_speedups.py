@@ -14,8 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 _installed: dict[str, Callable[..., Any]] = {}  # plotext's originals, by name
 _installed_methods: dict[str, Callable[..., Any]] = {}  # plotext's matrix_class methods replaced
 
@@ -34,6 +32,8 @@ def get_lines(x: list, y: list, *other: list) -> list:
     and styles are one for the whole line (a chart's curve) each dot is given once, where it first
     appears: plotext removes the repeats right after (`brush`), so the picture is the same, and the
     steps between do half the work (a noisy curve's columns overlap the diagonals joining them)."""
+    import numpy as np  # here: the app's first frame draws no line and needs no numpy yet
+
     if len(x) < 2 or len(y) != len(x) or not _whole(x, y) or any(len(values) != len(x) for values in other):
         return _installed["get_lines"](x, y, *other)
     xs, ys = np.array(x, dtype=np.int64), np.array(y, dtype=np.int64)
@@ -59,6 +59,8 @@ def brush(*lists: list) -> list:
     """Each dot once (plotext's `brush`: the distinct rows of the lists read side by side, cut to
     the shortest). Dots of one marker, colour and style are told apart by their places alone, in
     numpy; plotext returns them in a set's order, this in the order they first appear."""
+    import numpy as np
+
     length = min(map(len, lists))
     if len(lists) < 2 or not length or not _whole(lists[0], lists[1]) or not all(_constant(values[:length]) for values in lists[2:]):
         return _installed["brush"](*lists)
@@ -76,6 +78,8 @@ def hd_group(x: list, y: list, xf: list, yf: list) -> tuple:
     """The characters the dots make (plotext's `hd_group`): each character cell's place, then its
     dots as a tuple of 0s and 1s, bottom row first, in the order the cells first appear. In numpy:
     each dot becomes a bit of its cell's pattern."""
+    import numpy as np
+
     if not x or len(set(xf)) != 1 or len(set(yf)) != 1 or not _whole(x, y):
         return _installed["hd_group"](x, y, xf, yf)  # mixed marker sizes, or no dots
     columns, rows = xf[0], yf[0]  # a braille character: 2 by 4 dots
