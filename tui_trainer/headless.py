@@ -156,13 +156,15 @@ def train(
 
 def _continue_from_checkpoint(trainer: Trainer, folder: RunFolder) -> None:
     """Put `trainer` where the folder's checkpoint left its run; a run with nothing left to do
-    (diverged, or every step of its totals taken) is refused."""
+    (diverged, or finished with every step of its totals taken) is refused. A run killed after its
+    last step's checkpoint but before it finished resumes with no steps to take: it only finishes
+    (the final losses, the summary)."""
     from .core.errors import ConfigError
 
     state = folder.restore_into(trainer)
     if state is RunState.DIVERGED:
         raise ConfigError(f"--resume {folder.path}: the run diverged at step {trainer.step}; there is nothing to continue")
-    if trainer.step >= trainer.total_steps:
+    if trainer.step >= trainer.total_steps and state is RunState.DONE:
         raise ConfigError(
             f"--resume {folder.path}: the run has already taken {trainer.step} of its {trainer.total_steps} steps; "
             "give a larger --epochs or --max-steps (totals for the whole run) to continue it"

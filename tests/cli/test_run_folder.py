@@ -230,6 +230,27 @@ def test_a_signal_checkpoints_and_the_resumed_run_matches_the_uninterrupted_one(
     assert [line["step"] for line in metrics(folder / "metrics.jsonl")] == list(range(1, total + 1))
 
 
+def test_a_run_killed_after_its_last_step_but_before_it_finished_resumes_and_finishes(capsys, tmp_path):
+    """Killed between the last step's checkpoint and the end of the run (kill -9 can land there):
+    --resume takes no step, finishes the run as it would have, and says so with exit code 0."""
+    folder = tmp_path / "run"
+    flags = ["--algorithm", "momentum", "--samples", "200", "--batch-size", "8", "--max-steps", "40", "--dims", "3"]
+    code, whole, err = train(capsys, *flags, "--save", str(folder), "--checkpoint-every", "1", "--json")
+    assert code == 0, err
+    state = checkpoint.load(folder / "checkpoint.pt")
+    assert state["step"] == 40 and state["state"] == "DONE"
+    state["state"] = "RUNNING"  # as the checkpoint of step 40 was, before the run's last save
+    checkpoint.save(folder / "checkpoint.pt", state)
+    (folder / "summary.json").unlink()
+    code, resumed, err = train(capsys, "--resume", str(folder), "--json")
+    assert code == 0, err
+    same_run(json.loads(whole), json.loads(resumed))
+    assert json.loads(resumed)["state"] == "DONE" and checkpoint.load(folder / "checkpoint.pt")["state"] == "DONE"
+    assert [line["step"] for line in metrics(folder / "metrics.jsonl")] == list(range(1, 41))
+    code, _, err = train(capsys, "--resume", str(folder), "--json")  # finished now: nothing left to do
+    assert code != 0 and "already taken 40 of its 40 steps" in err
+
+
 def test_kill_9_while_checkpointing_never_leaves_an_unreadable_folder(capsys, tmp_path):
     """Checkpoints every step, killed with SIGKILL at random moments again and again (resuming each
     time); the folder always loads, and the run resumed at the end matches one never killed."""
