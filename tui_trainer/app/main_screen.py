@@ -146,6 +146,7 @@ class MainScreen(Screen):
         self._status_dirty = self._panels_dirty = self._chart_dirty = False
         self._deferred = False  # a frame's panels and chart wait for the status bar's repaint
         self._frames = 0
+        self._first_numbers_shown = True  # of the run under way (see run_state_changed)
         self._clock = FrameClock(FRAME_SECONDS)
         self.frame_timer: Timer | None = None  # asks the clock for frames once the panels are up
         self._footer_fitted = False
@@ -271,6 +272,8 @@ class MainScreen(Screen):
     def run_state_changed(self, view: View) -> None:
         """The form, the experiment switches and the Pause button follow the run state."""
         self._status_dirty = self._panels_dirty = self._chart_dirty = True
+        if view is self.view and view.state is RunState.RUNNING and not self.view.step:  # a run starts: its first steps' numbers at once
+            self._first_numbers_shown = False
         if not self.panels_ready:
             return
         running = self.controller.running
@@ -306,7 +309,8 @@ class MainScreen(Screen):
             return  # the last frame is not on screen yet
         self._frames += 1
         running = self.controller.running
-        panels = self._panels_dirty and (not running or self._frames % PANEL_FRAMES == 0)
+        slow_frame = self._frames % PANEL_FRAMES == 0 or not self._first_numbers_shown
+        panels = self._panels_dirty and (not running or slow_frame)
         if self._status_dirty and (not running or self._frames % STATUS_FRAMES == 0) and self._drawable:
             self._refresh_status()
             # the rest in a repaint of its own: Textual repaints every widget inside the box around
@@ -342,6 +346,7 @@ class MainScreen(Screen):
     def _refresh_panels(self) -> None:
         if self.panels_ready and self._drawable:
             self._panels_dirty = False
+            self._first_numbers_shown = self._first_numbers_shown or self.view.step > 0
             self.inspector.update_view()
             self.race_panel.update_view()
             if self.views.active == "tab-learn":
