@@ -164,7 +164,7 @@ def _continue_from_checkpoint(trainer: Trainer, folder: RunFolder) -> None:
     state = folder.restore_into(trainer)
     if state is RunState.DIVERGED:
         raise ConfigError(f"--resume {folder.path}: the run diverged at step {trainer.step}; there is nothing to continue")
-    if trainer.step >= trainer.total_steps and state is RunState.DONE:
+    if trainer.step > trainer.total_steps or (trainer.step == trainer.total_steps and state is RunState.DONE):
         raise ConfigError(
             f"--resume {folder.path}: the run has already taken {trainer.step} of its {trainer.total_steps} steps; "
             "give a larger --epochs or --max-steps (totals for the whole run) to continue it"

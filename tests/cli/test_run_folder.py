@@ -242,6 +242,8 @@ def test_a_run_killed_after_its_last_step_but_before_it_finished_resumes_and_fin
     state["state"] = "RUNNING"  # as the checkpoint of step 40 was, before the run's last save
     checkpoint.save(folder / "checkpoint.pt", state)
     (folder / "summary.json").unlink()
+    code, _, err = train(capsys, "--resume", str(folder), "--max-steps", "20", "--json")  # fewer than taken: refused
+    assert code != 0 and "already taken 40 of its 20 steps" in err
     code, resumed, err = train(capsys, "--resume", str(folder), "--json")
     assert code == 0, err
     same_run(json.loads(whole), json.loads(resumed))
