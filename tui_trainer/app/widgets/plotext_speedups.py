@@ -1,11 +1,12 @@
-"""Faster versions of the two plotext helpers that dominate a noisy chart's redraw.
+"""Faster versions of the plotext helpers that dominate a noisy chart's redraw.
 
 A loss curve's every column spans its lowest to its highest loss, so a redraw joins ~10,000 braille
 dots: plotext draws each line with a list per segment (`get_lines`) and gives each dot a fresh
 matrix before grouping them into characters (`hd_group`), a Python step per dot. These do it in
 numpy. `hd_group` returns what plotext's returns; `get_lines` the same dots, each once when the
 line has one marker, colour and style (tests/app/test_plotext_speedups.py compares them on random
-lines, and whole figures drawn both ways). Arguments they were not written for (anything but whole
+lines, and whole figures drawn both ways); `brush` keeps each dot once and `set_matrices` builds
+the blank figure a row at a time. Arguments they were not written for (anything but whole
 numbers) go to plotext's own.
 """
 
@@ -24,6 +25,16 @@ def _whole(*lists: list) -> bool:
 
 def _constant(values: list) -> bool:
     return not values or values.count(values[0]) == len(values)
+
+
+def _first_of_each_place(xs: Any, ys: Any) -> Any:
+    """Indices of the first dot at each (x, y), in the order they come (numpy arrays of ints)."""
+    import numpy as np
+
+    shifted_x, shifted_y = xs - xs.min(), ys - ys.min()
+    _, first = np.unique(shifted_x * (int(shifted_y.max()) + 1) + shifted_y, return_index=True)
+    first.sort()
+    return first
 
 
 def get_lines(x: list, y: list, *other: list) -> list:
@@ -47,9 +58,7 @@ def get_lines(x: list, y: list, *other: list) -> list:
     yl = np.append((ys[:-1][segment] + step * (dy / along)[segment]).astype(np.int64), ys[-1])
     index = np.append(segment, len(x) - 1)
     if all(_constant(values) for values in other):
-        shifted_x, shifted_y = xl - xl.min(), yl - yl.min()
-        _, first = np.unique(shifted_x * (int(shifted_y.max()) + 1) + shifted_y, return_index=True)
-        first.sort()
+        first = _first_of_each_place(xl, yl)
         xl, yl, index = xl[first], yl[first], index[first]
         return [xl.tolist(), yl.tolist(), *([values[0]] * len(first) for values in other)]
     return [xl.tolist(), yl.tolist(), *([values[i] for i in index.tolist()] for values in other)]
@@ -65,9 +74,7 @@ def brush(*lists: list) -> list:
     if len(lists) < 2 or not length or not _whole(lists[0], lists[1]) or not all(_constant(values[:length]) for values in lists[2:]):
         return _installed["brush"](*lists)
     xs, ys = np.array(lists[0][:length], dtype=np.int64), np.array(lists[1][:length], dtype=np.int64)
-    shifted_x, shifted_y = xs - xs.min(), ys - ys.min()
-    _, first = np.unique(shifted_x * (int(shifted_y.max()) + 1) + shifted_y, return_index=True)
-    first.sort()
+    first = _first_of_each_place(xs, ys)
     return [xs[first].tolist(), ys[first].tolist(), *([values[0]] * len(first) for values in lists[2:])]
 
 
@@ -121,7 +128,7 @@ def set_matrices(matrix: Any) -> None:
 
 def install() -> None:
     """Put these in plotext's place (once; the charts call this before their first build)."""
-    import plotext._utility as utility  # plotext ships no types
+    import plotext._utility as utility
 
     if not _installed:
         import plotext._matrix as matrix  # type: ignore[import-untyped]
